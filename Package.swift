@@ -1,0 +1,33 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// The release library exports only the om_* functions of include/openaimodel.h
+// (linker version script) and carries the soname libopenaimodel.so.1.
+let exportFlags: [LinkerSetting] = [
+    .unsafeFlags([
+        "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/openaimodel.map",
+        "-Xlinker", "-soname=libopenaimodel.so.1",
+    ]),
+]
+
+let package = Package(
+    name: "openaimodel",
+    products: [
+        .library(name: "openaimodel", type: .dynamic, targets: ["OpenAIModel"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CJansson", path: "Sources/CJansson", pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]),
+        // The C contract: header-only, rooted at the top-level include/.
+        .target(name: "COpenAIModel", path: "include", publicHeadersPath: "."),
+        .target(
+            name: "OpenAIModel",
+            dependencies: ["COpenAIModel", "CCurl", "CJansson"],
+            linkerSettings: exportFlags),
+        .testTarget(name: "OpenAIModelTests", dependencies: ["OpenAIModel"]),
+    ]
+)
