@@ -1,0 +1,178 @@
+import Glibc
+
+/// Small POSIX helpers used across the core.
+enum Sys {
+    /// The value of an environment variable; nil when unset or empty.
+    static func env(_ name: String) -> String? {
+        guard let p = getenv(name) else { return nil }
+        let s = String(cString: p)
+        return s.isEmpty ? nil : s
+    }
+
+    /// Monotonic time in nanoseconds.
+    static func nanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    /// Monotonic time in milliseconds.
+    static func millis() -> Int64 { Int64(nanos() / 1_000_000) }
+
+    /// Seconds since the epoch.
+    static func epochSeconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+
+    /// The text of an errno value.
+    static func errnoText(_ e: Int32) -> String {
+        guard let p = strerror(e) else { return "errno \(e)" }
+        return String(cString: p)
+    }
+
+    /// Reads a C string that must be valid UTF-8.
+    static func utf8(_ p: UnsafePointer<CChar>, what: String) throws(OMError) -> String {
+        guard let s = String(validatingCString: p) else {
+            throw .invalidArgument("\(what) is not valid UTF-8")
+        }
+        return s
+    }
+
+    /// Reads an optional C string argument: NULL gives nil.
+    static func optionalUTF8(_ p: UnsafePointer<CChar>?, what: String) throws(OMError) -> String? {
+        guard let p else { return nil }
+        return try utf8(p, what: what)
+    }
+
+    /// Reads a required C string argument: NULL is an error; empty is an
+    /// error unless allowed.
+    static func requiredUTF8(_ p: UnsafePointer<CChar>?, what: String, allowEmpty: Bool = false) throws(OMError) -> String {
+        guard let p else { throw .invalidArgument("\(what) is NULL") }
+        let s = try utf8(p, what: what)
+        if !allowEmpty && s.isEmpty { throw .invalidArgument("\(what) is empty") }
+        return s
+    }
+
+    /// Whether a byte sequence is valid UTF-8.
+    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var it = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&it) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// A NUL-terminated copy on the C heap, released with free() (what
+    /// om_string_free does). nil only when memory is exhausted.
+    static func mallocCString(_ s: String) -> UnsafeMutablePointer<CChar>? {
+        var s = s
+        return s.withUTF8 { buf -> UnsafeMutablePointer<CChar>? in
+            guard let p = malloc(buf.count + 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
+            if let base = buf.baseAddress { memcpy(p, base, buf.count) }
+            p[buf.count] = 0
+            return p
+        }
+    }
+
+    /// A NUL-terminated copy of bytes on the C heap.
+    static func mallocCString(bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<CChar>? {
+        guard let p = malloc(bytes.count + 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
+        if let base = bytes.baseAddress { memcpy(p, base, bytes.count) }
+        p[bytes.count] = 0
+        return p
+    }
+
+    /// A random 64-bit value from the system's generator.
+    static func random64() -> UInt64 {
+        var g = SystemRandomNumberGenerator()
+        return g.next()
+    }
+
+    /// `n` random bytes as lowercase hex.
+    static func randomHex(_ n: Int) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(n * 2)
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<n {
+            let b = UInt8.random(in: 0...255, using: &g)
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The id of the calling thread.
+    static func threadID() -> UInt { UInt(pthread_self()) }
+
+    /// The process id.
+    static func pid() -> Int32 { getpid() }
+}
+
+extension String {
+    /// The string with leading and trailing white space (Unicode) removed.
+    func trimmedWhitespace() -> String {
+        var start = startIndex
+        var end = endIndex
+        while start < end, self[start].isWhitespace { start = index(after: start) }
+        while end > start {
+            let before = index(before: end)
+            if self[before].isWhitespace { end = before } else { break }
+        }
+        return String(self[start..<end])
+    }
+
+    /// Whether `needle` occurs in the string (byte-wise on UTF-8).
+    func containsBytes(_ needle: String) -> Bool {
+        let h = Array(self.utf8), n = Array(needle.utf8)
+        return h.firstRange(of: n) != nil
+    }
+
+    /// Replaces every occurrence of `needle` (non-empty) with `replacement`.
+    func replacingAll(_ needle: String, with replacement: String) -> String {
+        guard !needle.isEmpty else { return self }
+        let h = Array(self.utf8), n = Array(needle.utf8), r = Array(replacement.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(h.count)
+        var i = 0
+        var found = false
+        while i < h.count {
+            if i + n.count <= h.count, h[i] == n[0], h[i..<(i + n.count)].elementsEqual(n) {
+                out.append(contentsOf: r)
+                i += n.count
+                found = true
+            } else {
+                out.append(h[i])
+                i += 1
+            }
+        }
+        return found ? String(decoding: out, as: UTF8.self) : self
+    }
+
+    func lowercasedASCII() -> String {
+        String(decoding: self.utf8.map { ($0 >= 65 && $0 <= 90) ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+}
+
+extension Array where Element == UInt8 {
+    func firstRange(of needle: [UInt8]) -> Range<Int>? {
+        guard !needle.isEmpty, needle.count <= count else { return nil }
+        var i = 0
+        let last = count - needle.count
+        while i <= last {
+            if self[i] == needle[0] {
+                var j = 1
+                while j < needle.count && self[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i..<(i + needle.count) }
+            }
+            i += 1
+        }
+        return nil
+    }
+}

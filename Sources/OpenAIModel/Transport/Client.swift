@@ -1,0 +1,190 @@
+import CCurl
+import Glibc
+
+/// Sends requests to the API for one handle: connection slots, headers,
+/// retries with backoff, error classification and logging.
+final class HTTPClient: @unchecked Sendable {
+    let config: Config
+    let share: CurlShare
+    let pool = SlotPool()
+    let cancelSource = CancelSource()
+
+    init(config: Config) throws(OMError) {
+        self.config = config
+        share = try CurlShare()
+    }
+
+    /// Total tries for a call: `attempts` if positive, else max_retries + 1.
+    func tries(_ attempts: Int) -> Int { attempts > 0 ? attempts : config.maxRetries + 1 }
+
+    /// Sends a request, retrying by the policy up to `attempts` tries in all.
+    /// With a `sink`, a 2xx event-stream body is delivered to it as it
+    /// arrives; `mayRetry` then says whether a failed try may still be
+    /// repeated (not once text reached the host).
+    func send(_ request: HTTPRequest, attempts: Int, call: Call, sink: StreamSink? = nil,
+              mayRetry: () -> Bool = { true }) throws(OMError) -> HTTPResponse {
+        let slot = try pool.acquire()
+        defer { pool.release(slot) }
+        let url = makeURL(request)
+        let headerList = makeHeaders(request)
+        defer { curl_slist_free_all(headerList) }
+        let settings = TransferSettings(
+            connectTimeoutMs: config.connectTimeoutMs, timeoutMs: config.timeoutMs,
+            idleTimeoutMs: config.idleTimeout(stream: request.stream),
+            proxy: config.proxy, caFile: config.caFile)
+        var jsonBytes: [UInt8] = []
+        if case .json(let b) = request.body { jsonBytes = b }
+        return try jsonBytes.withUnsafeBytes { body in
+            Result { () throws(OMError) -> HTTPResponse in
+                try loop(request, slot: slot, url: url, headerList: headerList, body: body,
+                         settings: settings, attempts: max(attempts, 1), call: call, sink: sink, mayRetry: mayRetry)
+            }
+        }.get()
+    }
+
+    private func loop(_ request: HTTPRequest, slot: Slot, url: String, headerList: UnsafeMutablePointer<curl_slist>?,
+                      body: UnsafeRawBufferPointer, settings: TransferSettings, attempts: Int, call: Call,
+                      sink: StreamSink?, mayRetry: () -> Bool) throws(OMError) -> HTTPResponse {
+        var attempt = 1
+        while true {
+            try call.checkCancelled()
+            if case .stream(let s, _) = request.body { try s.rewind() }
+            let t = Transfer()
+            t.sink = sink
+            let started = Sys.nanos()
+            call.log.debug("\(request.label) try \(attempt)/\(attempts) -> \(url)")
+            let rc = runTransfer(slot: slot, share: share, url: url, request: request, headerList: headerList,
+                                 jsonBody: body, settings: settings, transfer: t, cancel: call.cancel)
+            let ms = Double((Sys.nanos() &- started) / 1000) / 1000
+            if t.status > 0 { call.recordResponse(status: t.status, requestID: t.headers["x-request-id"]) }
+
+            let failure: OMError
+            var delay: Double
+            if rc == CURLE_OK && t.abort == nil {
+                let rid = t.headers["x-request-id"].map { " (request id \($0))" } ?? ""
+                if (200..<300).contains(t.status) {
+                    call.log.info("\(request.label) -> \(t.status) in \(ms) ms\(rid)")
+                    return HTTPResponse(status: t.status, headers: t.headers, body: t.body)
+                }
+                let info = APIErrorParser.parse(status: t.status, headers: t.headers, body: t.body, secret: config.apiKey)
+                failure = .api(info)
+                call.log.info("\(request.label) -> \(t.status) in \(ms) ms\(rid): \(info.message)")
+                let retryable = RetryPolicy.shouldRetry(status: t.status, headers: t.headers,
+                                                        errorType: info.type, errorCode: info.code)
+                guard retryable, attempt < attempts, mayRetry() else { throw failure }
+                delay = RetryPolicy.delay(headers: t.headers, retriesSoFar: attempt - 1, now: Sys.epochSeconds(),
+                                          random: Double(Sys.random64() >> 11) / Double(1 << 53))
+            } else {
+                failure = t.abort ?? HTTPClient.classify(rc, detail: slot.errorText, request: request, base: config.base)
+                call.log.info("\(request.label) failed after \(ms) ms: \(failure.message)")
+                let retryable: Bool
+                switch failure {
+                case .network: retryable = true
+                case .timeout: retryable = t.abort == nil  // libcurl's timeouts; an idle stall is not retried
+                default: retryable = false
+                }
+                guard retryable, attempt < attempts, mayRetry() else { throw failure }
+                delay = RetryPolicy.backoff(retriesSoFar: attempt - 1,
+                                            random: Double(Sys.random64() >> 11) / Double(1 << 53))
+            }
+            call.log.warn("retrying \(request.label) in \(Int(delay * 1000)) ms (try \(attempt + 1) of \(attempts)) after: \(failure.message)")
+            try sleep(seconds: delay, slot: slot, call: call)
+            attempt += 1
+        }
+    }
+
+    /// Waits, waking at once on om_cancel.
+    func sleep(seconds: Double, slot: Slot, call: Call) throws(OMError) {
+        let end = Sys.nanos() &+ UInt64(max(seconds, 0) * 1e9)
+        while true {
+            try call.checkCancelled()
+            let now = Sys.nanos()
+            if now >= end { return }
+            slot.poll(ms: Int((end - now) / 1_000_000) + 1)
+        }
+    }
+
+    /// Waits on a slot of its own (for pollers between requests).
+    func sleep(seconds: Double, call: Call) throws(OMError) {
+        let slot = try pool.acquire()
+        defer { pool.release(slot) }
+        try sleep(seconds: seconds, slot: slot, call: call)
+    }
+
+    func makeURL(_ r: HTTPRequest) -> String {
+        var u = config.base.string + r.path
+        if !r.query.isEmpty {
+            u += "?" + r.query.map { "\(HTTPClient.percentEncode($0.0))=\(HTTPClient.percentEncode($0.1))" }
+                .joined(separator: "&")
+        }
+        return u
+    }
+
+    private func makeHeaders(_ r: HTTPRequest) -> UnsafeMutablePointer<curl_slist>? {
+        var lines: [String] = []
+        if let key = config.apiKey { lines.append("Authorization: Bearer \(key)") }
+        if let org = config.organization { lines.append("OpenAI-Organization: \(org)") }
+        if let p = config.project { lines.append("OpenAI-Project: \(p)") }
+        lines.append(r.stream ? "Accept: text/event-stream" : "Accept: application/json")
+        switch r.body {
+        case .json: lines.append("Content-Type: application/json")
+        case .stream(_, let ctype): lines.append("Content-Type: \(ctype)")
+        default: break
+        }
+        if r.method == "POST" {
+            // The same key on every retry lets the server drop duplicates.
+            lines.append("Idempotency-Key: om-\(Sys.randomHex(16))")
+        }
+        lines.append("Expect:")  // no 100-continue round trip
+        lines.append(contentsOf: r.headers)
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for l in lines { list = curl_slist_append(list, l) ?? list }
+        return list
+    }
+
+    static func percentEncode(_ s: String) -> String {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for b in s.utf8 {
+            switch b {
+            case 48...57, 65...90, 97...122, 45, 46, 95, 126: out.append(b)
+            default:
+                out.append(37)
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 15)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Turns a libcurl failure into the library's error.
+    static func classify(_ rc: CURLcode, detail: String, request: HTTPRequest, base: BaseURL) -> OMError {
+        let what = String(cString: curl_easy_strerror(rc))
+        let more = detail.isEmpty ? what : "\(what): \(detail)"
+        let target = "\(request.label) on \(base.host)\(base.port.map { ":\($0)" } ?? "")"
+        switch rc {
+        case CURLE_OPERATION_TIMEDOUT:
+            return .timeout("\(target) timed out (\(more))")
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT:
+            return .network("cannot connect for \(target) (\(more))")
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_INITFAILED:
+            return .network("TLS failure for \(target) (\(more))")
+        case CURLE_PARTIAL_FILE:
+            return .network("the response to \(target) was cut short (\(more))")
+        case CURLE_GOT_NOTHING:
+            return .network("the server closed the connection without answering \(target) (\(more))")
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            return .network("connection lost during \(target) (\(more))")
+        case CURLE_OUT_OF_MEMORY:
+            return .outOfMemory
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            return .invalidArgument("bad URL for \(target) (\(more))")
+        case CURLE_READ_ERROR:
+            return .io("reading the request body for \(target) failed (\(more))")
+        default:
+            return .network("\(target) failed (\(more))")
+        }
+    }
+}
