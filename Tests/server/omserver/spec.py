@@ -1,0 +1,201 @@
+"""Validation of requests (and responses) against OpenAI's API description.
+
+The description is ``shared/openai-openapi/openapi.yaml`` beside the
+repository.  openapi-core 0.23 needs it adjusted before use (see the README
+next to the file): the self-check is turned off, every ``discriminator`` is
+removed (their implicit mappings name schemas that do not exist) and the
+``type`` of properties declared ``format: binary`` is dropped so multipart
+uploads validate.  Paths are validated as ``/v1/...`` against the host
+``https://api.openai.com``.
+"""
+
+import json
+import os
+import sys
+
+API_HOST = "https://api.openai.com"
+SPEC_PARTS = ("shared", "openai-openapi", "openapi.yaml")
+ENV_VAR = "OM_OPENAPI_SPEC"
+
+
+def repo_root():
+    """The repository root: three levels above this file (Tests/server/omserver)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.normpath(os.path.join(here, "..", "..", ".."))
+
+
+def find_spec_path():
+    """Return (path or None, explanation)."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        if os.path.isfile(env):
+            return os.path.abspath(env), f"{ENV_VAR}={env}"
+        return None, f"{ENV_VAR}={env} does not exist"
+    root = repo_root()
+    candidates = [os.path.join(root, "..", *SPEC_PARTS),
+                  os.path.join("/work", *SPEC_PARTS)]
+    d = root
+    while True:
+        candidates.append(os.path.join(d, *SPEC_PARTS))
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    for c in candidates:
+        if os.path.isfile(c):
+            return os.path.normpath(os.path.abspath(c)), "found"
+    return None, "no shared/openai-openapi/openapi.yaml near " + root
+
+
+def _adjust(node):
+    """Strip discriminators and binary types in place (iteratively)."""
+    stack = [node]
+    seen = set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, dict):
+            n.pop("discriminator", None)
+            if n.get("format") == "binary" and "type" in n:
+                del n["type"]
+            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
+        elif isinstance(n, list):
+            stack.extend(v for v in n if isinstance(v, (dict, list)))
+
+
+def load_spec_dict(path):
+    import yaml
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, "rb") as f:
+        spec = yaml.load(f, Loader=loader)
+    _adjust(spec)
+    return spec
+
+
+class _Request:
+    """The request protocol openapi-core expects."""
+
+    def __init__(self, method, path, query, headers, content_type, body):
+        from openapi_core.datatypes import RequestParameters
+        from werkzeug.datastructures import Headers, ImmutableMultiDict
+        self.host_url = API_HOST
+        self.path = path
+        self.method = method.lower()
+        self.body = body
+        self.content_type = content_type or ""
+        if isinstance(query, dict):
+            query = list(query.items())
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(list(query or [])),
+            header=Headers(list((headers or {}).items())),
+            cookie=ImmutableMultiDict(),
+            path={},
+        )
+
+
+class _Response:
+    def __init__(self, status, content_type, body, headers=None):
+        from werkzeug.datastructures import Headers
+        self.status_code = status
+        self.content_type = content_type
+        self.data = body
+        self.headers = Headers(list((headers or {}).items()))
+
+
+def _clip(text, n=300):
+    text = str(text)
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def _closest(err, depth=0):
+    """Among the failures of a oneOf/anyOf, the branch that came nearest."""
+    branches = {}
+    for sub in err.context:
+        key = sub.relative_schema_path[0] if sub.relative_schema_path else None
+        branches.setdefault(key, []).append(sub)
+    # fewest failures first, then the one that got deepest into the value
+    best = min(branches.values(),
+               key=lambda errs: (len(errs), -max(len(e.absolute_path) for e in errs)))
+    sub = max(best, key=lambda e: len(e.absolute_path))
+    if sub.context and depth < 4:
+        return _closest(sub, depth + 1)
+    return sub
+
+
+def _schema_error_text(err):
+    """One jsonschema error as 'location: message', with the closest sub-error."""
+    loc = "/".join(str(p) for p in err.absolute_path)
+    text = (loc + ": " if loc else "") + _clip(err.message, 200)
+    if err.context:
+        best = _closest(err)
+        bloc = "/".join(str(p) for p in best.absolute_path)
+        text += f" (closest: {bloc + ': ' if bloc else ''}{_clip(best.message, 200)})"
+    return text
+
+
+def describe_error(exc):
+    """A readable, bounded one-line description of an openapi-core error."""
+    chain = []
+    e = exc
+    while e is not None and len(chain) < 6:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    head = type(exc).__name__
+    for e in chain:
+        schema_errors = getattr(e, "schema_errors", None)
+        if schema_errors:
+            return head + ": " + "; ".join(_schema_error_text(se) for se in schema_errors[:5])
+    first = _clip(str(exc), 200)
+    last = _clip(str(chain[-1]), 200)
+    text = f"{head}: {first}" if first else head
+    if len(chain) > 1 and last and last not in first:
+        text += f" ({last})"
+    return text
+
+
+class SpecValidator:
+    """Wraps one loaded API description; thread-safe for validation calls."""
+
+    def __init__(self, path):
+        from openapi_core import Config, OpenAPI
+        self.path = path
+        self.spec_dict = load_spec_dict(path)
+        self.api = OpenAPI.from_dict(self.spec_dict, config=Config(spec_validator_cls=None))
+
+    def request_errors(self, method, path, query=None, headers=None,
+                       content_type=None, body=None):
+        """Validate one request; returns a list of readable error strings."""
+        req = _Request(method, path, query, headers, content_type, body)
+        try:
+            self.api.validate_request(req)
+        except Exception as exc:  # openapi-core raises many kinds
+            return [describe_error(exc)]
+        return []
+
+    def response_errors(self, method, path, status, body, content_type="application/json",
+                        query=None, request_headers=None, response_headers=None,
+                        request_body=None, request_content_type="application/json"):
+        """Validate a response given for a request; returns error strings."""
+        if request_headers is None:
+            request_headers = {"Authorization": "Bearer sk-validate"}
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        req = _Request(method, path, query, request_headers, request_content_type, request_body)
+        resp = _Response(status, content_type, body, response_headers)
+        try:
+            self.api.validate_response(req, resp)
+        except Exception as exc:
+            return [describe_error(exc)]
+        return []
+
+
+def load_validator(log=sys.stderr):
+    """Find and load the description; None (with a note on ``log``) when absent."""
+    path, why = find_spec_path()
+    if path is None:
+        print(f"openai test server: API description not found ({why}); "
+              "request validation is OFF", file=log, flush=True)
+        return None
+    return SpecValidator(path)
