@@ -191,7 +191,7 @@ class Tenant:
         self.root = root.rstrip("/")
         if self.root.endswith("/v1"):
             self.root = self.root[:-3]
-        self.key = key or new_key()
+        self.key = new_key() if key is None else key
         self.base_url = self.root + "/v1"
         self.allow_violations = False     # the conftest fixture checks this at teardown
 
@@ -254,6 +254,25 @@ class Tenant:
         if auth:
             hdrs.setdefault("Authorization", f"Bearer {self.key}")
         return http_call(self.root, method, path, body, hdrs, timeout)
+
+
+def encode_multipart(fields=None, files=()):
+    """Build a multipart/form-data body.
+
+    ``fields``: name -> text value; ``files``: (name, filename, content_type, bytes).
+    Returns (body, content_type_header).
+    """
+    boundary = "omtest" + secrets.token_hex(12)
+    out = []
+    for name, value in (fields or {}).items():
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                   .encode() + str(value).encode("utf-8") + b"\r\n")
+    for name, filename, ctype, data in files:
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                   f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
+                   + bytes(data) + b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out), f"multipart/form-data; boundary={boundary}"
 
 
 # --- small test images ----------------------------------------------------------

@@ -495,7 +495,8 @@ class OpenAIServer:
         # the log shows the short forms of images once validation is done
         for holder, log in ctx.image_holders:
             holder["url"] = log
-        if handler is None:
+        retired = ctx.path.startswith("/v1/assistants") and ctx.tenant.cfg("assistants_retired")
+        if handler is None and not retired:
             ctx.violation("no such endpoint (Invalid URL)")
         if fault and fault.get("kind") == "status":
             return self.fault_response(fault)
@@ -510,7 +511,7 @@ class OpenAIServer:
                      "in your account settings.", code="invalid_api_key")
         if key.startswith("sk-noperm"):
             return error_response(403, "You have insufficient permissions for this operation.")
-        if ctx.path.startswith("/v1/assistants") and ctx.tenant.cfg("assistants_retired"):
+        if retired:
             if handler is h_assistant_get:
                 check_beta_header(ctx)
             status = int(ctx.tenant.cfg("retired_status", 404))

@@ -23,32 +23,52 @@ def check_chat_jsonl(path):
     """Check every line of a chat fine-tuning file.
 
     Returns (stats, None) when valid, or (stats, (line_number, reason)).
+    Lines already seen valid are remembered (a bounded number of them), so
+    big generated files that repeat a few examples are checked quickly.
     """
     stats = JsonlStats()
-    with open(path, "rb") as f:
+    known = {}        # line bytes -> (words, holds the fail mark)
+    with open(path, "rb", buffering=1 << 20) as f:
         for n, raw in enumerate(f, 1):
             line = raw.rstrip(b"\r\n")
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return stats, (n, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
-            if not text.strip():
-                return stats, (n, "empty line")
-            try:
-                obj = json.loads(text)
-            except ValueError as exc:
-                return stats, (n, f"not valid JSON ({exc})")
-            problem = _example_problem(obj)
-            if problem:
-                return stats, (n, problem)
+            hit = known.get(line)
+            if hit is None:
+                problem, hit = _check_line(line)
+                if problem:
+                    return stats, (n, problem)
+                if len(known) < 4096:
+                    known[line] = hit
             stats.examples += 1
-            for m in obj["messages"]:
-                stats.words += len(m["content"].split())
-                if stats.fail_line is None and m["role"] == "user" and FAIL_MARK in m["content"]:
-                    stats.fail_line = n
+            stats.words += hit[0]
+            if hit[1] and stats.fail_line is None:
+                stats.fail_line = n
     if stats.examples == 0:
         return stats, (0, "the file holds no training examples")
     return stats, None
+
+
+def _check_line(line):
+    """(problem or None, (words, has fail mark))."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not valid UTF-8 ({exc.reason} at byte {exc.start})", None
+    if not text.strip():
+        return "empty line", None
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        return f"not valid JSON ({exc})", None
+    problem = _example_problem(obj)
+    if problem:
+        return problem, None
+    words = 0
+    fail = False
+    for m in obj["messages"]:
+        words += len(m["content"].split())
+        if m["role"] == "user" and FAIL_MARK in m["content"]:
+            fail = True
+    return None, (words, fail)
 
 
 def _example_problem(obj):
