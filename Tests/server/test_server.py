@@ -277,12 +277,14 @@ def _stream_text(tenant, **cfg):
     return payload.decode("utf-8"), chunks
 
 
-def test_chat_stream(tenant):
+def test_chat_stream(tenant, spec):
     text, _ = _stream_text(tenant)
     events = parse_sse(text)
     assert events[-1] == (None, "[DONE]")
     objs = [json.loads(d) for _, d in events[:-1]]
     assert all(o["object"] == "chat.completion.chunk" for o in objs)
+    for o in objs:
+        assert spec.schema_errors("CreateChatCompletionStreamResponse", o) == []
     assert objs[0]["choices"][0]["delta"]["role"] == "assistant"
     assert objs[-1]["choices"][0]["finish_reason"] == "stop"
     pieces = content_of(events)
@@ -292,6 +294,9 @@ def test_chat_stream(tenant):
     status, _, payload, _ = stream_chat(tenant, body=chat_body(stream=True, stream_options={"include_usage": True}))
     objs = [json.loads(d) for _, d in parse_sse(payload.decode())[:-1]]
     assert objs[-1]["choices"] == [] and objs[-1]["usage"]["completion_tokens"] == 14
+    assert all(o["usage"] is None for o in objs[:-1])
+    for o in objs:
+        assert spec.schema_errors("CreateChatCompletionStreamResponse", o) == []
 
 
 @pytest.mark.parametrize("ending", ["\n", "\r", "\r\n"])
@@ -328,12 +333,13 @@ def test_stream_split_bytes_cuts_utf8(tenant):
 
 
 @pytest.mark.parametrize("style", ["event", "data"])
-def test_stream_error_mid_way(tenant, style):
+def test_stream_error_mid_way(tenant, style, spec):
     text, _ = _stream_text(tenant, error_after=3, error_style=style)
     events = parse_sse(text)
     assert len(content_of(events)) == 1 + 3        # role chunk + three words
     name, data = events[-1]
     assert json.loads(data)["error"]["type"] == "server_error"
+    assert spec.schema_errors("ErrorResponse", json.loads(data)) == []
     assert name == ("error" if style == "event" else None)
     assert (None, "[DONE]") not in events
 

@@ -5,7 +5,9 @@ repository.  openapi-core 0.23 needs it adjusted before use (see the README
 next to the file): the self-check is turned off, every ``discriminator`` is
 removed (their implicit mappings name schemas that do not exist) and the
 ``type`` of properties declared ``format: binary`` is dropped so multipart
-uploads validate.  Paths are validated as ``/v1/...`` against the host
+uploads validate.  In addition, the 3.0-style ``nullable: true`` that the
+3.1 description still uses is rewritten as an explicit null alternative, so
+the nulls its authors allow are not reported as violations.  Paths are validated as ``/v1/...`` against the host
 ``https://api.openai.com``.
 """
 
@@ -47,9 +49,39 @@ def find_spec_path():
     return None, "no shared/openai-openapi/openapi.yaml near " + root
 
 
-def _adjust(node):
-    """Strip discriminators and binary types in place (iteratively)."""
-    stack = [node]
+_KEEP_OUTSIDE = ("description", "title", "default", "example", "examples", "deprecated",
+                 "x-oaiTypeLabel", "x-oaiMeta", "x-stainless-const", "readOnly", "writeOnly")
+
+
+def _make_nullable(n):
+    """Rewrite OpenAPI 3.0 ``nullable: true`` in the 3.1 way, in place.
+
+    The description is OpenAPI 3.1, which dropped ``nullable``, yet it still
+    marks some fields so (e.g. ``suffix`` of a fine-tuning job, ``usage`` of
+    a stream chunk).  openapi-core 0.23 ignores the keyword, which would
+    reject the nulls the authors allow.
+    """
+    del n["nullable"]
+    t = n.get("type")
+    if isinstance(t, str) and "$ref" not in n and not any(k in n for k in ("allOf", "anyOf", "oneOf")):
+        n["type"] = [t, "null"]
+        if isinstance(n.get("enum"), list) and None not in n["enum"]:
+            n["enum"] = n["enum"] + [None]
+        return
+    if isinstance(t, list):
+        if "null" not in t:
+            t.append("null")
+        if isinstance(n.get("enum"), list) and None not in n["enum"]:
+            n["enum"] = n["enum"] + [None]
+        if "$ref" not in n and not any(k in n for k in ("allOf", "anyOf", "oneOf")):
+            return
+    inner = {k: n.pop(k) for k in list(n) if k not in _KEEP_OUTSIDE}
+    n["anyOf"] = [inner, {"type": "null"}]
+
+
+def _walk(roots):
+    """Every dict under ``roots`` once (iteratively)."""
+    stack = list(roots)
     seen = set()
     while stack:
         n = stack.pop()
@@ -57,12 +89,33 @@ def _adjust(node):
             continue
         seen.add(id(n))
         if isinstance(n, dict):
-            n.pop("discriminator", None)
-            if n.get("format") == "binary" and "type" in n:
-                del n["type"]
+            yield n
             stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
         elif isinstance(n, list):
             stack.extend(v for v in n if isinstance(v, (dict, list)))
+
+
+def _adjust(spec):
+    """Prepare the description for openapi-core, in place.
+
+    Strips ``discriminator`` and drops ``type`` beside ``format: binary``
+    everywhere; turns ``nullable: true`` into an explicit null alternative in
+    body schemas (not in parameters, whose deserialization in openapi-core
+    needs a single ``type``).
+    """
+    for n in _walk([spec]):
+        n.pop("discriminator", None)
+        if n.get("format") == "binary" and "type" in n:
+            del n["type"]
+    comps = spec.get("components", {})
+    roots = [comps.get("schemas"), comps.get("requestBodies"), comps.get("responses")]
+    for item in (spec.get("paths") or {}).values():
+        for op in item.values():
+            if isinstance(op, dict):
+                roots += [op.get("requestBody"), op.get("responses")]
+    for n in list(_walk([r for r in roots if r])):
+        if n.get("nullable") is True:
+            _make_nullable(n)
 
 
 def load_spec_dict(path):
@@ -189,6 +242,24 @@ class SpecValidator:
         except Exception as exc:
             return [describe_error(exc)]
         return []
+
+
+    def schema_errors(self, schema_name, value):
+        """Validate a value against one named schema of components/schemas.
+
+        Used for what the request/response validators cannot reach, such as
+        the JSON objects inside a server-sent event stream.
+        """
+        if getattr(self, "_registry", None) is None:
+            from referencing import Registry, Resource
+            from referencing.jsonschema import DRAFT202012
+            resource = Resource.from_contents(self.spec_dict, default_specification=DRAFT202012)
+            self._registry = Registry().with_resource("urn:openai-openapi", resource)
+            from openapi_schema_validator import OAS31Validator
+            self._validator_cls = OAS31Validator
+        schema = {"$ref": f"urn:openai-openapi#/components/schemas/{schema_name}"}
+        validator = self._validator_cls(schema, registry=self._registry)
+        return [_schema_error_text(e) for e in validator.iter_errors(value)]
 
 
 def load_validator(log=sys.stderr):
