@@ -28,16 +28,12 @@ def server():
     try:
         yield srv
     finally:
-        srv.stop()
+        srv.stop(keep_log=True)
         log = srv.log_text()
+        srv.remove_log()
         if "Traceback" in log:
             sys.stderr.write("\n--- OpenAI test server log (it reported errors) ---\n"
                              + log[-20000:] + "\n")
-        if srv.log_path:
-            try:
-                os.unlink(srv.log_path)
-            except OSError:
-                pass
 
 
 @pytest.fixture

@@ -40,13 +40,14 @@ class ServerError(RuntimeError):
 class ServerProcess:
     """A running server subprocess.  ``url`` ends in /v1; ``root`` is the origin."""
 
-    def __init__(self, proc, port, host="127.0.0.1", log_path=None):
+    def __init__(self, proc, port, host="127.0.0.1", log_path=None, own_log=False):
         self.proc = proc
         self.port = port
         self.host = host
         self.root = f"http://{host}:{port}"
         self.url = self.root + "/v1"
         self.log_path = log_path
+        self._own_log = own_log
 
     def tenant(self, key=None):
         return Tenant(self.root, key)
@@ -63,8 +64,11 @@ class ServerProcess:
         except OSError:
             return ""
 
-    def stop(self, timeout=10):
-        """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit code."""
+    def stop(self, timeout=10, keep_log=False):
+        """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit code.
+
+        A log file that start_server created is removed unless ``keep_log``.
+        """
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -76,7 +80,16 @@ class ServerProcess:
                 self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
+        if self._own_log and not keep_log:
+            self.remove_log()
         return self.proc.returncode
+
+    def remove_log(self):
+        if self.log_path:
+            try:
+                os.unlink(self.log_path)
+            except OSError:
+                pass
 
     def __enter__(self):
         return self
@@ -98,7 +111,8 @@ def start_server(validate=True, quiet=True, host="127.0.0.1", timeout=60, extra_
     if quiet:
         args.append("--quiet")
     args += list(extra_args)
-    if log_path is None:
+    own_log = log_path is None
+    if own_log:
         fd, log_path = tempfile.mkstemp(prefix="om-openai-server-", suffix=".log")
         os.close(fd)
     log = open(log_path, "ab")
@@ -132,8 +146,10 @@ def start_server(validate=True, quiet=True, host="127.0.0.1", timeout=60, extra_
             proc.wait()
         with open(log_path, "r", errors="replace") as f:
             tail = f.read()[-4000:]
+        if own_log:
+            os.unlink(log_path)
         raise ServerError(f"test server did not announce its port (got {buf!r}); log:\n{tail}")
-    return ServerProcess(proc, int(m.group(1)), host, log_path)
+    return ServerProcess(proc, int(m.group(1)), host, log_path, own_log)
 
 
 def attach_server(root):

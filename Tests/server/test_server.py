@@ -139,17 +139,32 @@ def example(user="What is 2+2?", answer="4"):
                          {"role": "assistant", "content": answer}]}
 
 
+class _NoSpec:
+    """Stands in when the API description is absent: answers are not checked."""
+
+    def schema_errors(self, name, value):
+        return []
+
+
 @pytest.fixture(scope="session")
 def spec():
     """The API description, loaded in this process to check the server's answers."""
     from omserver import spec as specmod
     path, _why = specmod.find_spec_path()
     if path is None:
-        pytest.skip("OpenAI API description not available")
+        return _NoSpec()
     return specmod.SpecValidator(path)
 
 
+@pytest.fixture(scope="session")
+def validating(server):
+    """Whether the server validates requests against the API description."""
+    return Tenant(server.root).call("GET", "/_control/health", auth=False).json()["validating"]
+
+
 def assert_valid(spec, method, path, reply, query=None, request_body=None):
+    if isinstance(spec, _NoSpec):
+        return
     errors = spec.response_errors(method, path, reply.status, reply.body,
                                   content_type=reply.headers.get("content-type", "").split(";")[0],
                                   query=query, request_body=request_body)
@@ -234,21 +249,22 @@ def test_chat_replies_fifo_and_length(tenant):
     assert "You said" not in tenant.call("POST", CHAT, chat_body()).json()["choices"][0]["message"]["content"]
 
 
-def test_chat_strict_checks(tenant):
+def test_chat_strict_checks(tenant, validating):
     cases = [
         ({"model": "gpt-4o-mini", "messages": []}, 400),
         (chat_body(max_tokens=5, max_completion_tokens=5), 400),
         ({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": 5}]}, 400),
-        (chat_body(temperature="hot"), 400),
         (chat_body(stream_options={"include_usage": True}), 400),
     ]
+    if validating:          # only the API description knows temperature is a number
+        cases.append((chat_body(temperature="hot"), 400))
     for body, status in cases:
         r = tenant.call("POST", CHAT, body)
         assert r.status == status, (body, r)
         assert r.json()["error"]["type"] == "invalid_request_error"
     v = tenant.take_violations()
     assert len(v) >= len(cases), v
-    assert any("temperature" in x for x in v)
+    assert any("temperature" in x for x in v) or not validating
     # an unknown model is OpenAI's 404, not a client bug
     r = tenant.call("POST", CHAT, chat_body(model="gpt-9-ultra"))
     assert r.status == 404 and r.json()["error"]["code"] == "model_not_found"

@@ -672,7 +672,8 @@ class OpenAIServer:
             return json_response(t.merge_config(body))
         if action == "requests" and not rest and method == "GET":
             with t.lock:
-                data = json.dumps(t.log, ensure_ascii=False, default=str)
+                entries = [dict(e) for e in t.log]     # entries may still be updated
+            data = json.dumps(entries, ensure_ascii=False, default=str)
             return Response(data.encode("utf-8"), content_type="application/json")
         if action == "violations" and not rest and method == "GET":
             clear = query.get("clear", "") not in ("", "0", "false")

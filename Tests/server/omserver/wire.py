@@ -128,6 +128,13 @@ def wait_unless_gone(environ, seconds):
     deadline = time.monotonic() + float(seconds)
     sock = _sock(environ)
     watch = sock is not None
+    poller = None
+    if watch:
+        try:
+            poller = select.poll()
+            poller.register(sock.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        except (OSError, ValueError) as exc:
+            raise Dropped("client went away during a stall") from exc
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -135,11 +142,7 @@ def wait_unless_gone(environ, seconds):
         if not watch:
             time.sleep(min(left, 0.25))
             continue
-        try:
-            readable, _, _ = select.select([sock], [], [], min(left, 0.25))
-        except (OSError, ValueError) as exc:
-            raise Dropped("client went away during a stall") from exc
-        if not readable:
+        if not poller.poll(int(min(left, 0.25) * 1000) + 1):
             continue
         try:
             peek = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
