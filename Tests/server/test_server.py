@@ -270,6 +270,7 @@ def test_chat_strict_checks(tenant, validating):
         (chat_body(max_tokens=5, max_completion_tokens=5), 400),
         ({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": 5}]}, 400),
         (chat_body(stream_options={"include_usage": True}), 400),
+        ({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": ["no parts"]}]}, 400),
     ]
     if validating:          # only the API description knows temperature is a number
         cases.append((chat_body(temperature="hot"), 400))
@@ -527,6 +528,15 @@ def test_fault_reset_after_reading(tenant):
     assert got == b"" and isinstance(err, ConnectionResetError), (got, err)
     entry = find_log(tenant, CHAT)[0]
     assert entry["body_size"] == len(body) and entry["json"]["model"] == "gpt-4o-mini"
+
+
+def test_faulted_requests_are_still_validated(tenant):
+    tenant.fault("reset")
+    got, err = raw_exchange(tenant, "POST", CHAT, chat_body(temperature="hot"))
+    assert got == b"" and err is not None
+    if tenant.call("GET", "/_control/health", auth=False).json()["validating"]:
+        v = tenant.take_violations()
+        assert len(v) == 1 and "temperature" in v[0]
 
 
 def test_fault_reset_response(tenant):

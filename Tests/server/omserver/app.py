@@ -167,6 +167,7 @@ class Ctx:
         self.field_pairs = []
         self.uploads = []
         self.multipart_error = None
+        self.spec_errors = []
         self.images = []             # analysis of image parts (chat)
         self.image_holders = []      # (image_url dict, log form)
 
@@ -312,6 +313,7 @@ class OpenAIServer:
             wire.reset(environ, "reset_request fault")
         handler, params = match_route(ctx.method, ctx.path)
         self.read_body(ctx, handler)
+        self.validate(ctx, handler)
         if kind == "reset":
             wire.reset(environ, "reset fault")
         elif kind == "stall":
@@ -368,7 +370,7 @@ class OpenAIServer:
             del buf
         try:
             ctx.json = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             ctx.json_error = f"body is not valid JSON ({exc})"
             return
         finally:
@@ -392,9 +394,10 @@ class OpenAIServer:
             if not isinstance(content, list):
                 continue
             for part in content:
-                holder = part.get("image_url") if isinstance(part, dict) else None
-                if part.get("type") != "image_url" or not isinstance(holder, dict) \
-                        or not isinstance(holder.get("url"), str):
+                if not isinstance(part, dict) or part.get("type") != "image_url":
+                    continue
+                holder = part.get("image_url")
+                if not isinstance(holder, dict) or not isinstance(holder.get("url"), str):
                     continue
                 url = holder["url"]
                 if url[:5].lower() == "data:":
@@ -486,15 +489,19 @@ class OpenAIServer:
         return self.validator.request_errors(ctx.method, ctx.path, ctx.query_pairs, headers,
                                              ctype, body)
 
-    def dispatch(self, ctx, handler, params, fault, had_auth):
-        errors = self.spec_errors(ctx) if handler is not None else []
-        for e in errors:
+    def validate(self, ctx, handler):
+        """Check the request against the description; record what is wrong."""
+        ctx.spec_errors = self.spec_errors(ctx) if handler is not None else []
+        for e in ctx.spec_errors:
             ctx.violation(e)
         if handler is not None and ctx.multipart_error:
             ctx.violation(ctx.multipart_error)
-        # the log shows the short forms of images once validation is done
+        # from here on, image parts hold the short forms shown in the log
         for holder, log in ctx.image_holders:
             holder["url"] = log
+
+    def dispatch(self, ctx, handler, params, fault, had_auth):
+        errors = ctx.spec_errors
         retired = ctx.path.startswith("/v1/assistants") and ctx.tenant.cfg("assistants_retired")
         if handler is None and not retired:
             ctx.violation("no such endpoint (Invalid URL)")
