@@ -269,4 +269,10 @@ def load_validator(log=sys.stderr):
         print(f"openai test server: API description not found ({why}); "
               "request validation is OFF", file=log, flush=True)
         return None
+    try:
+        import openapi_core  # noqa: F401
+        import yaml  # noqa: F401
+    except ImportError as exc:
+        raise SystemExit(f"openai test server: {exc}; validating requests needs "
+                         "openapi-core==0.23.1 and PyYAML (or run with --no-validate)")
     return SpecValidator(path)
