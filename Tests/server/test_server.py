@@ -463,6 +463,16 @@ def test_large_image_body(tenant):
     assert len(json.dumps(entry)) < 10000
 
 
+def test_log_keeps_big_bodies_small(tenant):
+    text = "word " * 20000                       # 100 kB per message, 10 MB in all
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}] * 100}
+    assert tenant.call("POST", CHAT, body).status == 200
+    entry = find_log(tenant, CHAT)[0]
+    assert entry["body_size"] > 10_000_000
+    assert len(json.dumps(entry)) < 5_000_000
+    assert entry["json"]["messages"][-1]["content"].startswith("<100000 characters sha256=")
+
+
 # --- faults ---------------------------------------------------------------------------
 
 def test_fault_status_defaults_and_headers(tenant):

@@ -179,21 +179,38 @@ class Ctx:
             u.discard()
 
 
-def log_copy(obj, subst, depth=0):
-    """A copy of a JSON value fit for the log: big strings summarized."""
-    if depth > 200:
-        return "<nested too deep>"
-    if isinstance(obj, dict):
-        out = {k: log_copy(v, subst, depth + 1) for k, v in obj.items()}
-        if id(obj) in subst:
-            out["url"] = subst[id(obj)]
-        return out
-    if isinstance(obj, list):
-        return [log_copy(v, subst, depth + 1) for v in obj]
-    if isinstance(obj, str) and len(obj) > LOG_STRING_LIMIT:
-        digest = hashlib.sha256(obj.encode("utf-8", "surrogatepass")).hexdigest()
-        return f"<{len(obj)} characters sha256={digest}>"
-    return obj
+LOG_BUDGET = 4 << 20            # characters of strings one log entry keeps in full
+
+
+def log_copy(obj, subst):
+    """A copy of a JSON value fit for the log.
+
+    Strings over LOG_STRING_LIMIT, and any string over 64 characters once the
+    entry has kept LOG_BUDGET characters, are replaced by a short summary;
+    image holders listed in ``subst`` get their log form of the URL.
+    """
+    budget = [LOG_BUDGET]
+
+    def summary(text):
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return f"<{len(text)} characters sha256={digest}>"
+
+    def copy(o, depth):
+        if depth > 200:
+            return "<nested too deep>"
+        if isinstance(o, dict):
+            out = {k: copy(v, depth + 1) for k, v in o.items()}
+            if id(o) in subst:
+                out["url"] = subst[id(o)]
+            return out
+        if isinstance(o, list):
+            return [copy(v, depth + 1) for v in o]
+        if isinstance(o, str):
+            if len(o) > LOG_STRING_LIMIT or (len(o) > 64 and len(o) > budget[0]):
+                return summary(o)
+            budget[0] -= len(o)
+        return o
+    return copy(obj, 0)
 
 
 # --- the server ----------------------------------------------------------------
@@ -275,7 +292,7 @@ class OpenAIServer:
                 key = rest.strip()
         logged_headers = dict(headers)
         if auth is not None:
-            logged_headers["authorization"] = "Bearer ***" + key[-4:] if key else "***"
+            logged_headers["authorization"] = "Bearer ***" + (key[-4:] if len(key) > 8 else "")
         tenant = self.registry.get(key)
         entry = {
             "method": method, "path": path,
