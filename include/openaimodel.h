@@ -280,8 +280,9 @@ om_status om_list_models(om_model *model, char **out_json);
 
 /* Sends `message` (POST /chat/completions, temperature 0) and returns the
  * reply with surrounding white space trimmed. The system message is
- * `system_instruction` if not NULL, else the handle's instruction, else the
- * current assistant's, else none. `attempts` is the total number of tries
+ * `system_instruction` if not NULL, else the current assistant's
+ * instructions (om_set_assistant), else the handle's system_instruction,
+ * else none. `attempts` is the total number of tries
  * (0 or negative: max_retries + 1). On success the exchange (system, user,
  * assistant with its sentiment) is appended to the handle's dialogue.
  * Errors: OM_EINVAL (NULL or invalid UTF-8), network, timeout, cancel and

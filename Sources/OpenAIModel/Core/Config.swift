@@ -122,11 +122,16 @@ struct Config: @unchecked Sendable {
             return s.isEmpty ? nil : s
         }
 
-        let key = try opt(o.api_key, "api_key") ?? Sys.env("OPENAI_API_KEY")
+        func nonEmpty(_ p: UnsafePointer<CChar>?, _ name: String) throws(OMError) -> String? {
+            if let p, p.pointee == 0 { throw .invalidArgument("options.\(name) is empty (leave it NULL for the default)") }
+            return try opt(p, name)
+        }
+
+        let key = try nonEmpty(o.api_key, "api_key") ?? Sys.env("OPENAI_API_KEY")
         if let key, key.utf8.contains(where: { $0 < 0x21 || $0 == 0x7f }) {
             throw .invalidArgument("the API key contains white space or control characters")
         }
-        let baseText = try opt(o.base_url, "base_url") ?? Sys.env("OPENAI_BASE_URL") ?? defaultBaseURL
+        let baseText = try nonEmpty(o.base_url, "base_url") ?? Sys.env("OPENAI_BASE_URL") ?? defaultBaseURL
         let base = try BaseURL.parse(baseText)
         let insecure = o.allow_insecure_http != 0
         if base.scheme == "http", !base.isLoopback, key != nil, !insecure {
@@ -158,7 +163,7 @@ struct Config: @unchecked Sendable {
             c.maxRetries = Int(o.max_retries)
         } else if o.max_retries < 0 { c.maxRetries = 0 }
 
-        c.model = try opt(o.model, "model") ?? "gpt-4o-mini"
+        c.model = try nonEmpty(o.model, "model") ?? "gpt-4o-mini"
         c.systemInstruction = try opt(o.system_instruction, "system_instruction")
         c.assistantID = try opt(o.assistant_id, "assistant_id")
         c.assistantsFile = try opt(o.assistants_file, "assistants_file") ?? (dataDir + "/assistants.json")

@@ -6,6 +6,7 @@ import Synchronization
 final class Model: @unchecked Sendable {
     let config: Config
     let client: HTTPClient
+    let dialogue: DialogueStore
     /// Error state per calling thread.
     private let threads = Mutex<[UInt: ThreadState]>([:])
     /// State shared by the handle's calls.
@@ -14,6 +15,7 @@ final class Model: @unchecked Sendable {
     init(config: Config) throws(OMError) {
         self.config = config
         client = try HTTPClient(config: config)
+        dialogue = DialogueStore(config: config)
         shared = Mutex(SharedState(tokenParam: config.tokenLimitParam,
                                    pendingAssistantID: config.assistantID))
     }

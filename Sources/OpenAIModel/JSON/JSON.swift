@@ -51,6 +51,18 @@ final class JSON: @unchecked Sendable {
         return JSON(owned: p)
     }
 
+    /// The JSON value at the start of `bytes`, ignoring anything after it.
+    static func parsePrefix(_ bytes: [UInt8]) throws(OMError) -> JSON {
+        var err = json_error_t()
+        let p = bytes.withUnsafeBytes { b -> UnsafeMutablePointer<json_t>? in
+            guard let base = b.baseAddress else { return nil }
+            return json_loadb(base.assumingMemoryBound(to: CChar.self), b.count,
+                              Int(JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL), &err)
+        }
+        guard let p else { throw .parse("no JSON value at the start of the text") }
+        return JSON(owned: p)
+    }
+
     static func parse(_ bytes: [UInt8], what: String) throws(OMError) -> JSON {
         try bytes.withUnsafeBytes { b in Result { () throws(OMError) in try parse(b, what: what) } }.get()
     }
@@ -264,6 +276,14 @@ final class JSON: @unchecked Sendable {
         defer { free(p) }
         let n = strlen(p)
         return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+
+    /// Indented JSON text as bytes (for files people read).
+    func dumpPretty() throws(OMError) -> [UInt8] {
+        // JSON_INDENT(2) is a function-like macro: its value is 2.
+        guard let p = json_dumps(raw, Int(2 | JSON_ENCODE_ANY)) else { throw .outOfMemory }
+        defer { free(p) }
+        return Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
     }
 
     func dump() throws(OMError) -> String {
