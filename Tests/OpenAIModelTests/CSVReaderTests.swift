@@ -3,7 +3,7 @@ import Testing
 
 @testable import OpenAIModel
 
-private struct Record: Equatable, CustomStringConvertible {
+private struct Record: Equatable, Sendable, CustomStringConvertible {
     var line: Int
     var fields: [String]
     var description: String { "\(line):\(fields)" }
@@ -277,6 +277,60 @@ private func randomField(_ rng: inout SeededRandom) -> String {
                     Record(line: 1, fields: [first]), Record(line: 2, fields: ["b"]),
                     Record(line: 3, fields: ["q\r\r\nz"]), Record(line: 6, fields: ["end"]),
                 ])
+    }
+
+    @Test func quotesAcrossBlocks() throws {
+        let dir = TempDir()
+        let block = CSVReader.blockSize
+        for shift in -3...3 {
+            // `"xxx…""y",z` with the doubled quote, and then the closing quote
+            // and the comma, falling on the block boundary.
+            let xs = String(repeating: "x", count: block - 3 + shift)
+            let text = "\"" + xs + "\"\"y\",z\r\n\"a\"\r\nlast"
+            let path = dir.write("q\(shift).csv", text)
+            let expected = [
+                Record(line: 1, fields: [xs + "\"y", "z"]), Record(line: 2, fields: ["a"]),
+                Record(line: 3, fields: ["last"]),
+            ]
+            #expect(try parseFile(path) == expected, "shift \(shift)")
+            #expect(try parseRecords(text) == expected)
+        }
+    }
+
+    /// Random bytes biased to CSV's special characters, read from files with
+    /// a small record limit: records or OMError.data, never a trap; valid
+    /// UTF-8 gives the same result from text.
+    @Test func fuzz() throws {
+        let dir = TempDir()
+        var rng = SeededRandom(seed: 123)
+        let alphabet: [UInt8] = Array(",\"\r\n a".utf8) + [0xC3, 0xA9, 0xE4, 0xB8, 0xAD, 0xF0, 0x9F, 0x98, 0x80, 0xEF, 0xBB, 0xBF]
+        for i in 0..<1500 {
+            let n = Int(rng.next() % 120)
+            var bytes = [UInt8]()
+            for _ in 0..<n {
+                bytes.append(rng.next() % 10 == 0
+                    ? UInt8(truncatingIfNeeded: rng.next())
+                    : alphabet[Int(rng.next() % UInt64(alphabet.count))])
+            }
+            let path = dir.write("fuzz\(i % 10).csv", bytes)
+            let fromFile = Result { () throws(OMError) -> [Record] in
+                var r = try CSVReader.open(path: path, maxRecordBytes: 40)
+                return try readAll(&r)
+            }
+            if case .failure(let e) = fromFile {
+                guard case .data(let m) = e, m.hasPrefix(path + ":") else {
+                    Issue.record("unexpected error \(e)")
+                    continue
+                }
+            }
+            if let text = String(validating: bytes, as: UTF8.self) {
+                let fromText = Result { () throws(OMError) -> [Record] in
+                    var r = CSVReader(text: text, name: path, maxRecordBytes: 40)
+                    return try readAll(&r)
+                }
+                #expect(fromText == fromFile)
+            }
+        }
     }
 
     @Test func generatedFileEqualsTextPathAndSource() throws {

@@ -301,6 +301,31 @@ private func ev(_ data: String, _ event: String? = nil, _ id: String? = nil) -> 
         print("SSE: 100,000 events (\(s.count) bytes) in \(Int((t1 - t0) * 1000)) ms")
     }
 
+    /// Random bytes biased to the stream's special characters, in random
+    /// chunks: never a trap, and the same events whatever the chunking.
+    @Test func fuzz() throws {
+        var rng = SeededRandom(seed: 99)
+        let alphabet: [UInt8] = Array("data:event:id: \r\n\n\nx".utf8) + [0xEF, 0xBB, 0xBF, 0, 0xFF]
+        for _ in 0..<3000 {
+            let n = Int(rng.next() % 200)
+            var s = [UInt8]()
+            for _ in 0..<n {
+                s.append(rng.next() % 8 == 0
+                    ? UInt8(truncatingIfNeeded: rng.next())
+                    : alphabet[Int(rng.next() % UInt64(alphabet.count))])
+            }
+            let small = SSEDecoder(maxLineLength: 64)
+            let whole = Result { () throws(OMError) in try decode([s], decoder: small) }
+            let cut = Int(rng.next() % UInt64(n + 1))
+            let split = Result { () throws(OMError) in
+                try decode([Array(s[..<cut]), Array(s[cut...])], decoder: small)
+            }
+            let bytewise = Result { () throws(OMError) in try decode(s.map { [$0] }, decoder: small) }
+            #expect(whole == split)
+            #expect(whole == bytewise)
+        }
+    }
+
     @Test func emptyAndNilBuffers() throws {
         var d = SSEDecoder()
         try d.feed(UnsafeRawBufferPointer(start: nil, count: 0)) { (_) throws(OMError) in }

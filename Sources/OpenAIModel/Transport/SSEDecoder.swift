@@ -1,3 +1,5 @@
+import Glibc
+
 /// One Server-Sent Event, as dispatched by `SSEDecoder`.
 struct SSEEvent: Sendable, Equatable {
     /// The event type; nil when the stream gave none (or an empty one), which
@@ -45,7 +47,7 @@ struct SSEDecoder {
     let maxLineLength: Int
 
     /// Bytes of a line that is not complete yet (carried across `feed` calls).
-    private var partial: [UInt8] = []
+    private var partial = SSEByteBuffer()
     /// The previous byte was a CR that ended a line: an LF right after it is
     /// part of the same line end.
     private var skipLF = false
@@ -53,9 +55,9 @@ struct SSEDecoder {
     /// -1 once the start of the stream is behind us.
     private var bomMatched = 0
 
-    private var data: [UInt8] = []
+    private var data = SSEByteBuffer()
     private var hasData = false
-    private var eventType: [UInt8] = []
+    private var eventType = SSEByteBuffer()
     private var lastEventID: String? = nil
     /// The String of the last event type dispatched, to avoid building the
     /// same (often > 15-byte, so heap-allocated) string for every event.
@@ -73,7 +75,7 @@ struct SSEDecoder {
     /// True when bytes of an unfinished line or event are pending: at the end
     /// of the stream this means the body was cut in the middle of an event.
     var hasPendingInput: Bool {
-        !partial.isEmpty || hasData || !eventType.isEmpty || (bomMatched > 0)
+        partial.count > 0 || hasData || eventType.count > 0 || bomMatched > 0
     }
 
     /// Feeds bytes as they arrive from the network; calls `emit` for each
@@ -96,8 +98,8 @@ struct SSEDecoder {
                 bomMatched = -1
             } else if i < n {
                 // Not a BOM after all: the matched bytes are ordinary line bytes.
-                let prefix: [UInt8] = [0xEF, 0xBB]
-                partial.append(contentsOf: prefix.prefix(bomMatched))
+                if bomMatched >= 1 { partial.append(0xEF) }
+                if bomMatched >= 2 { partial.append(0xBB) }
                 bomMatched = -1
             } else {
                 return  // all bytes so far were a BOM prefix
@@ -125,24 +127,22 @@ struct SSEDecoder {
             }
             if j == n {
                 // Incomplete line: keep it for the next chunk.
-                partial.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
+                partial.append(UnsafeBufferPointer(rebasing: bytes[i..<j]))
                 return
             }
             if bytes[j] == 0x0D { skipLF = true }
-            if partial.isEmpty {
+            if partial.count == 0 {
                 try processLine(UnsafeBufferPointer(rebasing: bytes[i..<j]), emit)
             } else {
-                partial.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
+                partial.append(UnsafeBufferPointer(rebasing: bytes[i..<j]))
                 // Move the buffer out so processLine can mutate self freely.
-                var line: [UInt8] = []
+                var line = SSEByteBuffer()
                 swap(&line, &partial)
-                try line.withUnsafeBufferPointer { (l) throws(OMError) in
+                try line.withBytes { (l) throws(OMError) in
                     try processLine(l, emit)
                 }
-                if line.capacity <= 1 << 20 {
-                    line.removeAll(keepingCapacity: true)
-                    swap(&line, &partial)
-                }
+                line.reset()
+                swap(&line, &partial)
             }
             i = j + 1
         }
@@ -181,7 +181,7 @@ struct SSEDecoder {
                         "event stream: an event's data is longer than \(maxLineLength) bytes")
                 }
                 if hasData { data.append(0x0A) }
-                data.append(contentsOf: value)
+                data.append(value)
                 hasData = true
             }
         case 5:
@@ -189,8 +189,8 @@ struct SSEDecoder {
             if line[0] == 0x65 && line[1] == 0x76 && line[2] == 0x65 && line[3] == 0x6E
                 && line[4] == 0x74
             {
-                eventType.removeAll(keepingCapacity: true)
-                eventType.append(contentsOf: value)
+                eventType.reset()
+                eventType.append(value)
             }
         case 2:
             // "id"
@@ -206,30 +206,100 @@ struct SSEDecoder {
 
     private mutating func dispatch(_ emit: (SSEEvent) throws(OMError) -> Void) throws(OMError) {
         guard hasData else {
-            eventType.removeAll(keepingCapacity: true)
+            eventType.reset()
             return
         }
         let type: String?
-        if eventType.isEmpty {
+        if eventType.count == 0 {
             type = nil
-        } else if eventType == cachedTypeBytes {
+        } else if eventType.equals(cachedTypeBytes) {
             type = cachedType
         } else {
-            type = String(decoding: eventType, as: UTF8.self)
-            cachedTypeBytes.removeAll(keepingCapacity: true)
-            cachedTypeBytes.append(contentsOf: eventType)
-            cachedType = type
+            let t = eventType.withBytes { String(decoding: $0, as: UTF8.self) }
+            cachedTypeBytes = eventType.withBytes { Array($0) }
+            cachedType = t
+            type = t
         }
-        // An exact-size copy, so `data` keeps its (unshared) capacity.
-        let payload = data.withUnsafeBufferPointer { [UInt8]($0) }
-        let event = SSEEvent(event: type, data: payload, id: lastEventID)
-        if data.capacity > 1 << 20 {
-            data = []  // don't keep a huge buffer after one big event
-        } else {
-            data.removeAll(keepingCapacity: true)
-        }
+        let event = SSEEvent(event: type, data: data.copy(), id: lastEventID)
+        data.reset()
         hasData = false
-        eventType.removeAll(keepingCapacity: true)
+        eventType.reset()
         try emit(event)
+    }
+}
+
+/// A growable byte buffer that is reset without freeing or re-checking its
+/// storage (Array.removeAll(keepingCapacity:) is a slow generic path). The
+/// array's count is the capacity; `count` bytes of it are in use.
+fileprivate struct SSEByteBuffer {
+    private var storage: [UInt8] = []
+    private(set) var count = 0
+
+    /// Storage above this is dropped on reset, so one huge line or event does
+    /// not pin memory for the rest of the stream.
+    private static let keepLimit = 1 << 20
+
+    mutating func reset() {
+        count = 0
+        if storage.count > SSEByteBuffer.keepLimit { storage = [] }
+    }
+
+    mutating func append(_ b: UInt8) {
+        if count == storage.count { grow(1) }
+        storage.withUnsafeMutableBufferPointer { $0[count] = b }
+        count += 1
+    }
+
+    mutating func append(_ src: UnsafeBufferPointer<UInt8>) {
+        let n = src.count
+        guard n > 0, let s = src.baseAddress else { return }
+        if n > storage.count - count { grow(n) }
+        let c = count
+        storage.withUnsafeMutableBufferPointer { dst in
+            if let d = dst.baseAddress { (d + c).update(from: s, count: n) }
+        }
+        count += n
+    }
+
+    private mutating func grow(_ n: Int) {
+        var cap = max(64, storage.count)
+        while cap - count < n {
+            if cap > Int.max / 4 {
+                cap = count &+ n
+                break
+            }
+            cap *= 2
+        }
+        var bigger = [UInt8](repeating: 0, count: cap)
+        let c = count
+        if c > 0 {
+            storage.withUnsafeBufferPointer { old in
+                bigger.withUnsafeMutableBufferPointer { new in
+                    if let o = old.baseAddress, let n = new.baseAddress { n.update(from: o, count: c) }
+                }
+            }
+        }
+        storage = bigger
+    }
+
+    func withBytes<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        try storage.withUnsafeBufferPointer { (all) throws(E) in
+            try body(UnsafeBufferPointer(rebasing: all[0..<count]))
+        }
+    }
+
+    func equals(_ other: [UInt8]) -> Bool {
+        if other.count != count { return false }
+        return withBytes { mine in
+            other.withUnsafeBufferPointer { theirs in
+                guard let a = mine.baseAddress, let b = theirs.baseAddress else { return true }
+                return memcmp(a, b, count) == 0
+            }
+        }
+    }
+
+    /// An exact-size copy of the bytes in use.
+    func copy() -> [UInt8] {
+        withBytes { Array($0) }
     }
 }
