@@ -2,6 +2,8 @@
 #   make            release library: .build/release/libopenaimodel.so (+ .so.1)
 #   make test       every test suite (Swift, C, Python) against the test server
 #   make demo       the demo (examples/demo.c), end to end
+#   make bench      benchmarks against the official SDK and a bare libcurl loop
+#                   (bench/run.py; BENCH_QUICK=1 for a short run)
 #   make install PREFIX=/usr/local
 
 PREFIX   ?= /usr/local
@@ -13,7 +15,7 @@ LIB      := $(BUILD)/libopenaimodel.so
 VERSION  := 1.0.0
 SOVER    := 1
 
-.PHONY: all lib deps test test-swift test-c test-python install uninstall clean
+.PHONY: all lib deps test test-swift test-c test-python bench install uninstall clean
 
 all: lib
 
@@ -38,6 +40,10 @@ test-c: lib
 
 test-python: lib
 	$(PYTEST) Tests/python || [ $$? -eq 5 ]
+
+# Takes several minutes; no part of `make test`.
+bench: lib
+	$(PYTHON) bench/run.py
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

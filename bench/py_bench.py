@@ -1,0 +1,136 @@
+"""The benchmark workloads done with the Python binding (``openaimodel``),
+written as a user of it would write them. Run by bench/run.py with the same
+interpreter as bench/sdk_bench.py; prints one JSON object on stdout.
+
+    py_bench.py chat    BASE N      N sequential ask() calls after one warm-up
+    py_bench.py cold    BASE        import, create a model, one ask()
+    py_bench.py stream  BASE        one ask_stream(), every piece read
+    py_bench.py image   BASE FILE   describe_image() of a local file
+    py_bench.py train   BASE CSV    train(data_file=...)
+    py_bench.py threads BASE T N    N asks on 1 thread, then N on each of T
+                                    threads sharing the model
+
+The model keeps its dialogue in memory only (save_dialogue=False), like the
+SDK, which saves nothing; bench/run.py also measures the default.
+"""
+
+import sys
+import time
+
+MESSAGE = "Say hello to the benchmark."
+IMAGE_PROMPT = "Describe this image as JSON."
+
+
+def model(base, save_dialogue=False, data_dir=None):
+    from openaimodel import OpenAIModel
+    return OpenAIModel(api_key="sk-bench", base_url=base, model_name="gpt-4o-mini",
+                       save_dialogue=save_dialogue, data_dir=data_dir)
+
+
+def ask(m):
+    reply = m.ask(MESSAGE)
+    if not reply:
+        raise SystemExit("py_bench: empty reply")
+    return reply
+
+
+def chat(base, n, data_dir=None):
+    m = model(base, save_dialogue=data_dir is not None, data_dir=data_dir)
+    ask(m)  # connection set up: not timed
+    t0 = time.perf_counter()
+    for _ in range(n):
+        ask(m)
+    t = time.perf_counter() - t0
+    m.close()
+    return {"seconds": t, "count": n}
+
+
+def cold(base):
+    m = model(base)
+    ask(m)
+    return {"count": 1}
+
+
+def stream(base):
+    m = model(base)
+    t0 = time.perf_counter()
+    pieces = []
+    deltas = 0
+    for piece in m.ask_stream(MESSAGE):
+        pieces.append(piece)
+        deltas += 1
+    reply = "".join(pieces).strip()
+    t = time.perf_counter() - t0
+    m.close()
+    return {"seconds": t, "deltas": deltas, "reply_bytes": len(reply.encode())}
+
+
+def image(base, path):
+    import json
+    m = model(base)
+    t0 = time.perf_counter()
+    description = m.describe_image(path, IMAGE_PROMPT)
+    t = time.perf_counter() - t0
+    m.close()
+    return {"seconds": t, "reply_bytes": len(json.dumps(description))}
+
+
+def train(base, csv_path):
+    m = model(base)
+    t0 = time.perf_counter()
+    job = m.train(data_file=csv_path)
+    t = time.perf_counter() - t0
+    m.close()
+    return {"seconds": t, "job": job}
+
+
+def threads(base, t, n):
+    import threading
+    m = model(base)
+
+    def run(count):
+        ready = threading.Barrier(count + 1)
+
+        def work():
+            ask(m)  # this thread's connection: not timed
+            ready.wait()
+            for _ in range(n):
+                ask(m)
+        ts = [threading.Thread(target=work) for _ in range(count)]
+        for th in ts:
+            th.start()
+        ready.wait()
+        t0 = time.perf_counter()
+        for th in ts:
+            th.join()
+        return time.perf_counter() - t0
+
+    one = run(1)
+    many = run(t)
+    m.close()
+    return {"one_seconds": one, "one_count": n, "many_seconds": many, "many_count": n * t, "threads": t}
+
+
+def main(argv):
+    import json
+    mode, base = argv[1], argv[2]
+    if mode == "chat":
+        data_dir = argv[5] if len(argv) >= 6 and argv[4] == "--dialogue" else None
+        out = chat(base, int(argv[3]), data_dir)
+    elif mode == "cold":
+        out = cold(base)
+    elif mode == "stream":
+        out = stream(base)
+    elif mode == "image":
+        out = image(base, argv[3])
+    elif mode == "train":
+        out = train(base, argv[3])
+    elif mode == "threads":
+        out = threads(base, int(argv[3]), int(argv[4]))
+    else:
+        raise SystemExit(f"py_bench: unknown workload {mode}")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
