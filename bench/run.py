@@ -285,10 +285,10 @@ def conf_string(obj):
 
 
 class Nginx:
-    def __init__(self, nginx):
+    def __init__(self, nginx, name="nginx", port=None):
         self.nginx = nginx
-        self.dir = WORK / "nginx"
-        self.port = free_port()
+        self.dir = WORK / name
+        self.port = port or free_port()
         self.conf = self.dir / "nginx.conf"
 
     def start(self):
@@ -297,7 +297,7 @@ class Nginx:
             shutil.rmtree(self.dir)
         (self.dir / "tmp").mkdir(parents=True)
         text = (BENCH / "nginx.conf.in").read_text()
-        for k, v in {"@ECHO_MODULE@": f"load_module {ECHO_MODULE};", "@WORK@": str(WORK),
+        for k, v in {"@ECHO_MODULE@": f"load_module {ECHO_MODULE};", "@DIR@": str(self.dir), "@WORK@": str(WORK),
                      "@PORT@": str(self.port), "@COMPLETION@": conf_string(COMPLETION),
                      "@IMAGE_COMPLETION@": conf_string(IMAGE_COMPLETION),
                      "@FILE_OBJECT@": conf_string(FILE_OBJECT), "@JOB_OBJECT@": conf_string(JOB_OBJECT)}.items():
