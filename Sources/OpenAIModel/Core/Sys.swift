@@ -94,18 +94,23 @@ enum Sys {
         return g.next()
     }
 
-    /// `n` random bytes as lowercase hex.
+    /// `n` random bytes as lowercase hex, drawn eight at a time (each draw
+    /// is a getrandom(2) call; every POST takes a 16-byte idempotency key).
     static func randomHex(_ n: Int) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(n * 2)
+        let digits: StaticString = "0123456789abcdef"
+        let count = max(n, 0)
         var g = SystemRandomNumberGenerator()
-        for _ in 0..<n {
-            let b = UInt8.random(in: 0...255, using: &g)
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
+        return String(unsafeUninitializedCapacity: count * 2) { out in
+            let d = digits.utf8Start
+            var word: UInt64 = 0
+            for i in 0..<count {
+                if i % 8 == 0 { word = g.next() }
+                let b = UInt8(truncatingIfNeeded: word >> (8 * UInt64(i % 8)))
+                out[2 * i] = d[Int(b >> 4)]
+                out[2 * i + 1] = d[Int(b & 15)]
+            }
+            return count * 2
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The id of the calling thread.
