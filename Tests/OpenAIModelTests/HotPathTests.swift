@@ -28,3 +28,52 @@ import Testing
         #expect(positions.allSatisfy { $0.count == 16 })
     }
 }
+
+@Suite struct HeaderLines {
+    private func feed(_ lines: [String]) -> Transfer {
+        let t = Transfer()
+        for l in lines {
+            var bytes = Array(l.utf8)
+            bytes.withUnsafeMutableBytes { t.header(UnsafeRawBufferPointer($0)) }
+        }
+        return t
+    }
+
+    @Test func statusLines() {
+        #expect(feed(["HTTP/1.1 200 OK\r\n"]).status == 200)
+        #expect(feed(["HTTP/2 429\r\n"]).status == 429)
+        #expect(feed(["HTTP/1.1  503  Service Unavailable\r\n"]).status == 503)
+        #expect(feed(["HTTP/1.1 abc\r\n"]).status == 0)
+        #expect(feed(["HTTP/1.1\r\n"]).status == 0)
+        #expect(feed(["HTTP/1.0 404\n"]).status == 404)
+    }
+
+    @Test func namesAndValues() {
+        let t = feed(["HTTP/1.1 200 OK\r\n", "Content-Type: application/json\r\n",
+                      "X-Request-ID:   req_123 \t\r\n", "retry-after-ms:1500\r\n", "Empty:\r\n",
+                      "no colon here\r\n", "X-Odd: a: b\r\n", "\r\n"])
+        #expect(t.headers.items.map { $0.name } == ["content-type", "x-request-id", "retry-after-ms", "empty", "x-odd"])
+        #expect(t.headers["content-type"] == "application/json")
+        #expect(t.headers["x-request-id"] == "req_123")
+        #expect(t.headers["retry-after-ms"] == "1500")
+        #expect(t.headers["empty"] == "")
+        #expect(t.headers["x-odd"] == "a: b")
+    }
+
+    @Test func aNewStatusLineStartsOver() {
+        let t = feed(["HTTP/1.1 100 Continue\r\n", "X-A: 1\r\n", "\r\n", "HTTP/1.1 201 Created\r\n", "X-B: 2\r\n"])
+        #expect(t.status == 201)
+        #expect(t.headers["x-a"] == nil)
+        #expect(t.headers["x-b"] == "2")
+    }
+
+    @Test func unicodeWhiteSpaceAndBadBytes() {
+        let t = feed(["X-Nbsp: \u{00A0}value\u{2003}\r\n", "X-Utf8: caf\u{E9}\r\n"])
+        #expect(t.headers["x-nbsp"] == "value")
+        #expect(t.headers["x-utf8"] == "caf\u{E9}")
+        let u = Transfer()
+        var bad: [UInt8] = Array("X-Bad: a".utf8) + [0xFF] + Array("b\r\n".utf8)
+        bad.withUnsafeMutableBytes { u.header(UnsafeRawBufferPointer($0)) }
+        #expect(u.headers["x-bad"] == "a\u{FFFD}b")
+    }
+}

@@ -117,23 +117,53 @@ final class Transfer {
         return true
     }
 
+    /// One header line from libcurl. Parsed on the bytes (a chat request
+    /// gets about ten of these): the status line starts the list again;
+    /// "Name: value" is kept with the name lower-cased (ASCII) and the value
+    /// trimmed of white space.
     func header(_ line: UnsafeRawBufferPointer) {
         lastActivity = Sys.nanos()
         var end = line.count
         while end > 0, line[end - 1] == 10 || line[end - 1] == 13 { end -= 1 }
         guard end > 0 else { return }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<end]), as: UTF8.self)
-        if text.hasPrefix("HTTP/") {
+        if end >= 5, line[0] == 72, line[1] == 84, line[2] == 84, line[3] == 80, line[4] == 47 {  // "HTTP/"
             // A new response (after 100 Continue or on a retry): start over.
             headers = HeaderList()
-            let parts = text.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            status = Transfer.statusCode(UnsafeRawBufferPointer(rebasing: line[0..<end]))
             return
         }
-        guard let colon = text.firstIndex(of: ":") else { return }
-        let name = String(text[text.startIndex..<colon]).lowercasedASCII()
-        let value = String(text[text.index(after: colon)...]).trimmedWhitespace()
+        guard let colon = line[0..<end].firstIndex(of: 58) else { return }
+        let name = String(unsafeUninitializedCapacity: colon) { out in
+            for i in 0..<colon {
+                let b = line[i]
+                out[i] = (b >= 65 && b <= 90) ? b + 32 : b
+            }
+            return colon
+        }
+        var lo = colon + 1, hi = end
+        while lo < hi, Transfer.isASCIISpace(line[lo]) { lo += 1 }
+        while hi > lo, Transfer.isASCIISpace(line[hi - 1]) { hi -= 1 }
+        var value = String(decoding: UnsafeRawBufferPointer(rebasing: line[lo..<hi]), as: UTF8.self)
+        if lo < hi, line[lo] >= 0x80 || line[hi - 1] >= 0x80 {
+            value = value.trimmedWhitespace()  // other Unicode white space at an end
+        }
         headers.items.append((name, value))
+    }
+
+    static func isASCIISpace(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }
+
+    /// The status code of a status line: its second space-separated word as
+    /// a number, else 0.
+    static func statusCode(_ line: UnsafeRawBufferPointer) -> Int {
+        var i = 0
+        let n = line.count
+        while i < n, line[i] == 32 { i += 1 }
+        while i < n, line[i] != 32 { i += 1 }  // "HTTP/1.1"
+        while i < n, line[i] == 32 { i += 1 }
+        let start = i
+        while i < n, line[i] != 32 { i += 1 }
+        guard i > start else { return 0 }
+        return Int(String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<i]), as: UTF8.self)) ?? 0
     }
 }
 
