@@ -1,4 +1,5 @@
 import Testing
+import Glibc
 @testable import OpenAIModel
 
 // Tests of the per-request paths made faster for the benchmarks (bench/):
@@ -75,5 +76,50 @@ import Testing
         var bad: [UInt8] = Array("X-Bad: a".utf8) + [0xFF] + Array("b\r\n".utf8)
         bad.withUnsafeMutableBytes { u.header(UnsafeRawBufferPointer($0)) }
         #expect(u.headers["x-bad"] == "a\u{FFFD}b")
+    }
+}
+
+@Suite struct DialogueSentiment {
+    private func config(file: String?) throws -> Config {
+        var c = Config(apiKey: nil, base: try BaseURL.parse("http://127.0.0.1:9/v1"), assistantsFile: "",
+                       dataDir: "/nonexistent-openaimodel-test", logger: .off)
+        if let file { c.dialogueFile = file } else { c.noDialogueFile = true }
+        return c
+    }
+
+    private func exchange(_ reply: String) -> [DialogueEntry] {
+        [DialogueEntry(role: "system", content: "Be brief."), DialogueEntry(role: "user", content: "How was it?"),
+         DialogueEntry(role: "assistant", content: reply)]
+    }
+
+    @Test func inMemoryRepliesAreScoredWhenRead() throws {
+        let store = DialogueStore(config: try config(file: nil))
+        try store.append(exchange("It was wonderful, I loved it!"))
+        try store.append(exchange("It was awful and boring."))
+        #expect(try store.entries(sentiments: false).compactMap { $0.sentiment }.isEmpty)
+        let all = try store.entries()
+        #expect(all.map { $0.sentiment } == [nil, nil, "positive", nil, nil, "negative"])
+        #expect(all[2].sentiment == SentimentAnalyzer.classify(all[2].content).rawValue)
+        // Scored once, kept.
+        #expect(try store.entries(sentiments: false).map { $0.sentiment } == all.map { $0.sentiment })
+        try store.append(exchange("Fine."))
+        #expect(try store.entries().last?.sentiment == SentimentAnalyzer.classify("Fine.").rawValue)
+    }
+
+    @Test func aGivenSentimentIsKept() throws {
+        let store = DialogueStore(config: try config(file: nil))
+        try store.append([DialogueEntry(role: "assistant", content: "awful", sentiment: "positive")])
+        #expect(try store.entries().first?.sentiment == "positive")
+    }
+
+    @Test func fileRepliesAreScoredAtOnce() throws {
+        let path = "/tmp/openaimodel-test-dialogue-\(Sys.pid())-\(Sys.randomHex(4)).jsonl"
+        defer { _ = unlink(path) }
+        let store = DialogueStore(config: try config(file: path))
+        try store.append(exchange("It was wonderful, I loved it!"))
+        #expect(try store.entries(sentiments: false).last?.sentiment == "positive")
+        let saved = try DialogueStore.read(path)
+        #expect(saved.last == DialogueEntry(role: "assistant", content: "It was wonderful, I loved it!",
+                                            sentiment: "positive"))
     }
 }

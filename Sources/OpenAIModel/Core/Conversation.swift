@@ -18,7 +18,7 @@ extension Model {
         let messages = try JSON.array()
         if let system { try messages.append(ChatEndpoint.message("system", system)) }
         if config.sendHistory {
-            for e in try dialogue.entries() where e.role != "system" {
+            for e in try dialogue.entries(sentiments: false) where e.role != "system" {
                 try messages.append(ChatEndpoint.message(e.role, e.content))
             }
         }
@@ -26,13 +26,13 @@ extension Model {
         return messages
     }
 
-    /// Saves an exchange to the dialogue, with the reply's sentiment.
+    /// Saves an exchange to the dialogue; the store adds the reply's
+    /// sentiment (when it is written or first read).
     private func record(system: String?, message: String, reply: String) throws(OMError) {
         var entries: [DialogueEntry] = []
         if let system { entries.append(DialogueEntry(role: "system", content: system)) }
         entries.append(DialogueEntry(role: "user", content: message))
-        entries.append(DialogueEntry(role: "assistant", content: reply,
-                                     sentiment: SentimentAnalyzer.classify(reply).rawValue))
+        entries.append(DialogueEntry(role: "assistant", content: reply))
         try dialogue.append(entries)
     }
 

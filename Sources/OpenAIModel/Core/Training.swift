@@ -69,7 +69,7 @@ extension Model {
     /// Trains on this handle's dialogue: each user message with the reply
     /// that followed (and the system message sent with it).
     func dynamicTrain(_ call: Call) throws(OMError) -> String {
-        let entries = try dialogue.entries()
+        let entries = try dialogue.entries(sentiments: false)
         let origin = dialogue.path ?? "the dialogue in memory"
         return try train(TrainRequest(), call) { (b) throws(OMError) in
             var system: String? = nil

@@ -19,6 +19,11 @@ struct DialogueEntry: Sendable, Equatable {
 /// A handle's dialogue: in memory, and appended to a JSON Lines file (one
 /// entry per line) after each exchange.
 ///
+/// An assistant reply's sentiment is worked out when it is first needed:
+/// at once when the entry goes to the file, else when the dialogue is first
+/// read with its sentiments (om_dialogue). A handle that keeps its dialogue
+/// in memory does not score replies nobody looks at.
+///
 /// Saving appends the new lines with one write(2) on a file opened with
 /// O_APPEND: its cost is the new entries only, and a process killed at any
 /// moment leaves every complete line readable. A torn last line (from a
@@ -27,6 +32,8 @@ struct DialogueEntry: Sendable, Equatable {
 final class DialogueStore: @unchecked Sendable {
     private struct State {
         var entries: [DialogueEntry] = []
+        /// Indices of assistant entries whose sentiment is still to be found.
+        var unscored: [Int] = []
         var loaded = false
         var fd: Int32 = -1
     }
@@ -60,23 +67,40 @@ final class DialogueStore: @unchecked Sendable {
             + "\(two(tmv.tm_hour))\(two(tmv.tm_min))\(two(tmv.tm_sec))-\(Sys.pid())-\(n).jsonl"
     }
 
-    /// The entries so far (loading an existing file on first use).
-    func entries() throws(OMError) -> [DialogueEntry] {
+    /// The entries so far (loading an existing file on first use). With
+    /// `sentiments` false, replies not scored yet are returned without one
+    /// (for callers that read only roles and contents).
+    func entries(sentiments: Bool = true) throws(OMError) -> [DialogueEntry] {
         try state.withLock { st in
             Result { () throws(OMError) -> [DialogueEntry] in
                 try loadIfNeeded(&st)
+                if sentiments && !st.unscored.isEmpty {
+                    for i in st.unscored { st.entries[i].sentiment = DialogueStore.sentiment(st.entries[i].content) }
+                    st.unscored.removeAll()
+                }
                 return st.entries
             }
         }.get()
     }
 
+    static func sentiment(_ text: String) -> String { SentimentAnalyzer.classify(text).rawValue }
+
     /// Appends an exchange: to memory always, to the file when there is one.
     /// A file error is reported after the entries are in memory, so nothing
-    /// the server answered is lost.
+    /// the server answered is lost. Assistant entries without a sentiment
+    /// get one (see above).
     func append(_ new: [DialogueEntry]) throws(OMError) {
         try state.withLock { st in
             Result { () throws(OMError) in
                 try? loadIfNeeded(&st)
+                var new = new
+                for k in new.indices where new[k].role == "assistant" && new[k].sentiment == nil {
+                    if path != nil {
+                        new[k].sentiment = DialogueStore.sentiment(new[k].content)
+                    } else {
+                        st.unscored.append(st.entries.count + k)
+                    }
+                }
                 st.entries.append(contentsOf: new)
                 guard let path else { return }
                 var bytes: [UInt8] = []
