@@ -123,3 +123,220 @@ import Glibc
                                             sentiment: "positive"))
     }
 }
+
+// MARK: ReplyScan against jansson
+
+/// What the jansson path makes of a completion: the reply text or an error.
+private func janssonReply(_ bytes: [UInt8]) -> String? {
+    guard let j = try? JSON.parse(bytes, what: "test") else { return nil }
+    return try? ChatEndpoint.replyText(j, requestID: nil)
+}
+
+/// What the jansson path of ChatStream makes of a chunk: nil when it throws
+/// (invalid JSON, an error member), else the pieces and the finished flag.
+private func janssonChunk(_ bytes: [UInt8]) -> (pieces: [[UInt8]], finished: Bool)? {
+    guard let payload = try? JSON.parse(bytes, what: "test"), payload["error"] == nil else { return nil }
+    var pieces: [[UInt8]] = []
+    var finished = false
+    guard let choices = payload["choices"], choices.isArray else { return (pieces, finished) }
+    for choice in choices.elements {
+        if choice["finish_reason"]?.string != nil { finished = true }
+        guard let content = choice["delta"]?["content"] else { continue }
+        if let b = content.withStringBytes({ Array($0) }), !b.isEmpty { pieces.append(b) }
+    }
+    return (pieces, finished)
+}
+
+private func scanChunk(_ bytes: [UInt8]) -> (pieces: [[UInt8]], finished: Bool, hasError: Bool)? {
+    bytes.withUnsafeBytes { b -> (pieces: [[UInt8]], finished: Bool, hasError: Bool)? in
+        guard let r = ReplyScan.scan(b, .chunk) else { return nil }
+        let pieces = r.pieces.map { p -> [UInt8] in
+            var out: [UInt8] = []
+            ReplyScan.decode(b, p, into: &out)
+            return out
+        }.filter { !$0.isEmpty }
+        return (pieces, r.finished, r.hasError)
+    }
+}
+
+/// Checks the promise: whenever the scan answers, jansson gives the same.
+private func agree(_ text: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
+    if let fast = ReplyScan.completionContent(text) {
+        #expect(janssonReply(text) == fast, "completion: \(String(decoding: text, as: UTF8.self))",
+                sourceLocation: sourceLocation)
+    }
+    if let fast = scanChunk(text), !fast.hasError {
+        let slow = janssonChunk(text)
+        #expect(slow != nil, "chunk: jansson refused \(String(decoding: text, as: UTF8.self))",
+                sourceLocation: sourceLocation)
+        if let slow {
+            #expect(slow.pieces == fast.pieces && slow.finished == fast.finished,
+                    "chunk: \(String(decoding: text, as: UTF8.self))", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// A small seeded generator (xorshift64*), so failures repeat.
+private struct Seeded: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 2685821657736338717
+    }
+}
+
+/// Random JSON-ish text built from the members the scan cares about.
+private struct Generator {
+    var rng: Seeded
+    let keys = ["choices", "message", "delta", "content", "finish_reason", "error", "role", "index",
+                "cont\\u0065nt", "refusal", "x"]
+    let strings = ["hi", "", "Hello, world!", "caf\u{E9} \u{1F600}", "a\\nb", "quote \\\" back \\\\ slash",
+                   "\\u00e9\\ud83d\\ude00", "\\u0000", "\\ud800", "\\udc00x", "tab\\t", "\\/", "stop",
+                   "bad \\q", "\u{7F}"]
+    let numbers = ["0", "-1", "3.25", "1e5", "-2.5E-3", "12345678901234567890", "1e400", "01", "-", "1.", ".5",
+                   "123456789012345678", "9223372036854775807"]
+
+    mutating func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
+
+    mutating func value(_ depth: Int) -> String {
+        switch rng.next() % (depth > 4 ? 4 : 7) {
+        case 0: return "\"" + pick(strings) + "\""
+        case 1: return pick(numbers)
+        case 2: return pick(["true", "false", "null"])
+        case 3: return "\"" + pick(strings) + "\""
+        case 4, 5: return object(depth + 1)
+        default: return array(depth + 1)
+        }
+    }
+
+    mutating func object(_ depth: Int) -> String {
+        let n = Int(rng.next() % 4)
+        var parts: [String] = []
+        for _ in 0..<n { parts.append("\"" + pick(keys) + "\"" + pick([":", " : ", ":"]) + value(depth)) }
+        return "{" + parts.joined(separator: pick([",", ", ", ",\n"])) + "}"
+    }
+
+    mutating func array(_ depth: Int) -> String {
+        let n = Int(rng.next() % 3)
+        var parts: [String] = []
+        for _ in 0..<n { parts.append(value(depth)) }
+        return "[" + parts.joined(separator: ",") + "]"
+    }
+
+    /// A completion or chunk of the usual shape with random parts.
+    mutating func shaped() -> String {
+        let inner = pick(["message", "delta"])
+        let content = rng.next() % 5 == 0 ? value(3) : "\"" + pick(strings) + "\""
+        var choice = "{\"index\":0,\"\(inner)\":{\"role\":\"assistant\",\"content\":\(content)}"
+        if rng.next() % 2 == 0 { choice += ",\"finish_reason\":" + pick(["\"stop\"", "null", "\"length\""]) }
+        if rng.next() % 4 == 0 { choice += ",\"\(pick(keys))\":\(value(3))" }
+        choice += "}"
+        var choices = [choice]
+        if rng.next() % 3 == 0 { choices.append(choice) }
+        if rng.next() % 6 == 0 { choices.append(value(3)) }
+        var doc = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[" + choices.joined(separator: ",") + "]"
+        if rng.next() % 5 == 0 { doc += ",\"\(pick(keys))\":\(value(2))" }
+        return doc + ",\"usage\":{\"total_tokens\":3}}"
+    }
+
+    mutating func mutate(_ s: String) -> [UInt8] {
+        var b = Array(s.utf8)
+        switch rng.next() % 6 {
+        case 0: return b
+        case 1: if !b.isEmpty { b.removeLast(Int(rng.next() % UInt64(b.count))) }
+        case 2: if !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+        case 3: if !b.isEmpty { b.insert(pick([34, 92, 44, 125, 93, 0xC3, 0xED, 0xF4, 0, 10]),
+                                         at: Int(rng.next() % UInt64(b.count))) }
+        case 4: b += Array(pick([" ", "\n", "x", "}", " {}"]).utf8)
+        default: if !b.isEmpty { b.remove(at: Int(rng.next() % UInt64(b.count))) }
+        }
+        return b
+    }
+}
+
+@Suite struct ReplyScanTests {
+    let completion = """
+    {"id":"chatcmpl-9","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini",\
+    "choices":[{"index":0,"message":{"role":"assistant","content":"Hello! \\"Quoted\\" \\u00e9 \\ud83d\\ude00\\n",\
+    "refusal":null,"annotations":[]},"logprobs":{"content":[{"token":"Hi","logprob":-1.5e-05,"bytes":[72,105]}]},\
+    "finish_reason":"stop"}],"usage":{"prompt_tokens":14,"completion_tokens":12,"total_tokens":26},\
+    "system_fingerprint":"fp_1"}
+    """
+
+    @Test func typicalCompletionTakesTheFastPath() {
+        let b = Array(completion.utf8)
+        let fast = ReplyScan.completionContent(b)
+        #expect(fast == "Hello! \"Quoted\" \u{E9} \u{1F600}\n")
+        #expect(fast == janssonReply(b))
+    }
+
+    @Test func typicalChunkTakesTheFastPath() {
+        let chunk = Array("""
+        {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" w\\u00f6rd"},\
+        "logprobs":null,"finish_reason":null},{"index":1,"delta":{"content":"two"},"finish_reason":"stop"}],"usage":null}
+        """.utf8)
+        let fast = scanChunk(chunk)
+        #expect(fast?.pieces == [Array(" w\u{F6}rd".utf8), Array("two".utf8)])
+        #expect(fast?.finished == true)
+        #expect(fast?.hasError == false)
+        agree(chunk)
+    }
+
+    @Test(arguments: [
+        "{\"choices\":[{\"message\":{\"content\":null,\"refusal\":\"no\"}}]}",      // refusal
+        "{\"choices\":[{\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"a\"}]}}]}",  // parts
+        "{\"choices\":[]}", "{\"error\":{\"message\":\"x\"}}", "[1,2]", "\"text\"", "",
+        "{\"choices\":[{\"message\":{\"content\":\"a\",\"content\":\"b\"}}]}",        // duplicate
+        "{\"choices\":[{\"message\":{\"cont\\u0065nt\":\"a\"}}]}",                     // escaped key
+        "{\"choices\":[{\"message\":{\"content\":\"a\\u0000b\"}}]}",                  // NUL
+        "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"n\":123456789012345678901}",
+        "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"n\":1e400}",
+        "{\"choices\":[{\"message\":{\"content\":\"a\"}}]} x",
+    ])
+    func unusualTextIsLeftToJansson(_ text: String) {
+        #expect(ReplyScan.completionContent(Array(text.utf8)) == nil)
+    }
+
+    @Test func invalidTextIsRefused() {
+        for text in ["{\"choices\":[{\"message\":{\"content\":\"a\"}}]", "{\"choices\":[{\"message\":{\"content\":\"a\u{1}\"}}]}",
+                     "{\"choices\":[{\"message\":{\"content\":\"\\ud800\"}}]}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1.}",
+                     "{\"a\":tru}", "{\"a\" 1}", "{\"a\":1,}", "{,}", "{\"a\":[1,]}", "{\"a\":\"\\x\"}"] {
+            #expect(ReplyScan.completionContent(Array(text.utf8)) == nil, "\(text)")
+            #expect(janssonReply(Array(text.utf8)) == nil || ReplyScan.completionContent(Array(text.utf8)) == nil)
+        }
+        for bytes: [UInt8] in [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xFF], [0x80]] {
+            let doc = Array("{\"choices\":[{\"message\":{\"content\":\"".utf8) + bytes + Array("\"}}]}".utf8)
+            #expect(ReplyScan.completionContent(doc) == nil)
+            #expect(janssonReply(doc) == nil)
+        }
+    }
+
+    @Test func deepNestingIsLeftToJansson() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(ReplyScan.completionContent(Array("{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"d\":\(deep)}".utf8)) == nil)
+        let ok = String(repeating: "[", count: 20) + String(repeating: "]", count: 20)
+        #expect(ReplyScan.completionContent(Array("{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"d\":\(ok)}".utf8)) == "a")
+    }
+
+    @Test func randomDocumentsAgreeWithJansson() {
+        var g = Generator(rng: Seeded(state: 0x9E3779B97F4A7C15))
+        var fastCompletions = 0, fastChunks = 0
+        for round in 0..<100_000 {
+            let text = round % 3 == 0 ? g.object(0) : g.shaped()
+            let bytes = g.mutate(text)
+            agree(bytes)
+            if ReplyScan.completionContent(bytes) != nil { fastCompletions += 1 }
+            if let c = scanChunk(bytes), !c.hasError { fastChunks += 1 }
+        }
+        // The fast path is actually taken for a good share of them.
+        #expect(fastCompletions > 5_000)
+        #expect(fastChunks > 5_000)
+    }
+
+    @Test func everyTruncationAgrees() {
+        let b = Array(completion.utf8)
+        for n in 0...b.count { agree(Array(b[0..<n])) }
+    }
+}

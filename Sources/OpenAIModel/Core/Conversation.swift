@@ -41,8 +41,7 @@ extension Model {
         let messages = try chatMessages(message, system: system)
         let response = try ChatEndpoint.send(self, call, messages: messages, maxTokens: config.maxOutputTokens,
                                              attempts: client.tries(attempts), stream: false)
-        let completion = try response.json(what: "the chat completion")
-        let reply = try ChatEndpoint.replyText(completion, requestID: response.requestID).trimmedWhitespace()
+        let reply = try ChatEndpoint.replyText(response).trimmedWhitespace()
         try record(system: system, message: message, reply: reply)
         return reply
     }
@@ -69,8 +68,7 @@ extension Model {
             text = String(decoding: stream.reply, as: UTF8.self)
         } else {
             // A server that ignored "stream": the whole completion at once.
-            let completion = try response.json(what: "the chat completion")
-            text = try ChatEndpoint.replyText(completion, requestID: response.requestID)
+            text = try ChatEndpoint.replyText(response)
             var whole = text
             let go = whole.withUTF8 { b -> Bool in
                 guard let base = b.baseAddress, b.count > 0 else { return true }

@@ -62,6 +62,14 @@ enum ChatEndpoint {
         }
     }
 
+    /// The reply text of a completion response: read by ReplyScan in one
+    /// pass when it can, else from the parsed completion.
+    static func replyText(_ response: HTTPResponse) throws(OMError) -> String {
+        if let text = ReplyScan.completionContent(response.body) { return text }
+        let completion = try response.json(what: "the chat completion")
+        return try replyText(completion, requestID: response.requestID)
+    }
+
     /// The reply text of a completion object: choices[0].message.content
     /// (a string, or an array of text parts), else its refusal.
     static func replyText(_ completion: JSON, requestID: String?) throws(OMError) -> String {
@@ -137,6 +145,7 @@ final class ChatStream {
             return
         }
         if ev.data.isEmpty { return }
+        if ev.event != "error", try handleScanned(ev.data) { return }
         let payload = try JSON.parse(ev.data, what: "a stream event")
         if ev.event == "error" || payload["error"] != nil {
             throw ChatEndpoint.streamError(payload, status: 200, requestID: nil)
@@ -154,5 +163,31 @@ final class ChatStream {
             }
             if keepGoing == false { throw .cancelled("stopped by the stream callback") }
         }
+    }
+
+    /// Reused for the NUL-terminated text handed to the host.
+    private var piece: [UInt8] = []
+
+    /// The same work as the jansson path above for a chunk ReplyScan can
+    /// read; false when it cannot (the caller then parses the chunk).
+    private func handleScanned(_ data: [UInt8]) throws(OMError) -> Bool {
+        try data.withUnsafeBytes { b in Result { () throws(OMError) -> Bool in
+            guard let scan = ReplyScan.scan(b, .chunk), !scan.hasError else { return false }
+            if scan.finished { finished = true }
+            for p in scan.pieces where p.end > p.start {
+                piece.removeAll(keepingCapacity: true)
+                ReplyScan.decode(b, p, into: &piece)
+                if piece.isEmpty { continue }
+                reply.append(contentsOf: piece)
+                deltas += 1
+                let n = piece.count
+                piece.append(0)
+                let keepGoing = piece.withUnsafeBufferPointer { pb in
+                    onDelta(UnsafeRawPointer(pb.baseAddress!).assumingMemoryBound(to: CChar.self), n)
+                }
+                if !keepGoing { throw .cancelled("stopped by the stream callback") }
+            }
+            return true
+        } }.get()
     }
 }

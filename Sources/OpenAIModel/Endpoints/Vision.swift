@@ -110,8 +110,7 @@ enum VisionEndpoint {
             let request = HTTPRequest(method: "POST", path: "/chat/completions", body: requestBody)
             do throws(OMError) {
                 let response = try model.client.send(request, attempts: model.client.tries(0), call: call)
-                let completion = try response.json(what: "the chat completion")
-                return try ChatEndpoint.replyText(completion, requestID: response.requestID)
+                return try ChatEndpoint.replyText(response)
             } catch {
                 guard !switched, ChatEndpoint.rejectsParam(error, param) else { throw error }
                 param = param == "max_completion_tokens" ? "max_tokens" : "max_completion_tokens"
