@@ -340,3 +340,34 @@ private struct Generator {
         for n in 0...b.count { agree(Array(b[0..<n])) }
     }
 }
+
+@Suite struct ChatBodyBytes {
+    private func viaJansson(_ model: String, _ messages: [ChatMessage], _ maxTokens: Int, _ param: String,
+                            _ stream: Bool) throws -> [UInt8] {
+        let arr = try JSON.array()
+        for m in messages { try arr.append(ChatEndpoint.message(m.role, m.content)) }
+        return try ChatEndpoint.body(model: model, messages: arr, maxTokens: maxTokens, tokenParam: param,
+                                     stream: stream).dumpBytes()
+    }
+
+    @Test func sameBytesAsJansson() throws {
+        var rng = Seeded(state: 42)
+        let pieces = ["Hello", " ", "\"", "\\", "/", "\n", "\r\n", "\t", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "\u{8}",
+                      "\u{C}", "caf\u{E9}", "\u{2028}", "\u{1F600}", "</script>", "'", "{}", "[]", ":", ","]
+        for round in 0..<2_000 {
+            var messages: [ChatMessage] = []
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                var content = ""
+                for _ in 0..<Int(rng.next() % 12) { content += pieces[Int(rng.next() % UInt64(pieces.count))] }
+                messages.append(ChatMessage(role: ["system", "user", "assistant"][Int(rng.next() % 3)], content: content))
+            }
+            let model = round % 7 == 0 ? "my\"model\u{1}" : "gpt-4o-mini"
+            let param = round % 2 == 0 ? "max_completion_tokens" : "max_tokens"
+            let tokens = [0, 1, 800, 8000, -5, Int(Int32.max)][round % 6]
+            let stream = round % 3 == 0
+            #expect(ChatEndpoint.bodyBytes(model: model, messages: messages, maxTokens: tokens, tokenParam: param,
+                                           stream: stream)
+                    == (try viaJansson(model, messages, tokens, param, stream)))
+        }
+    }
+}

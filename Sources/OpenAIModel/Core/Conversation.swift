@@ -14,15 +14,15 @@ extension Model {
     }
 
     /// The messages of a chat request.
-    private func chatMessages(_ message: String, system: String?) throws(OMError) -> JSON {
-        let messages = try JSON.array()
-        if let system { try messages.append(ChatEndpoint.message("system", system)) }
+    private func chatMessages(_ message: String, system: String?) throws(OMError) -> [ChatMessage] {
+        var messages: [ChatMessage] = []
+        if let system { messages.append(ChatMessage(role: "system", content: system)) }
         if config.sendHistory {
             for e in try dialogue.entries(sentiments: false) where e.role != "system" {
-                try messages.append(ChatEndpoint.message(e.role, e.content))
+                messages.append(ChatMessage(role: e.role, content: e.content))
             }
         }
-        try messages.append(ChatEndpoint.message("user", message))
+        messages.append(ChatMessage(role: "user", content: message))
         return messages
     }
 
