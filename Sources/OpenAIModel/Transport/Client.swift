@@ -9,9 +9,18 @@ final class HTTPClient: @unchecked Sendable {
     let pool = SlotPool()
     let cancelSource = CancelSource()
 
+    /// The header lines every request of this handle starts with (key,
+    /// organization, project), NUL-terminated, made once.
+    private let fixedHeaders: [[CChar]]
+
     init(config: Config) throws(OMError) {
         self.config = config
         share = try CurlShare()
+        var fixed: [String] = []
+        if let key = config.apiKey { fixed.append("Authorization: Bearer \(key)") }
+        if let org = config.organization { fixed.append("OpenAI-Organization: \(org)") }
+        if let p = config.project { fixed.append("OpenAI-Project: \(p)") }
+        fixedHeaders = fixed.map { Array($0.utf8CString) }
     }
 
     /// Total tries for a call: `attempts` if positive, else max_retries + 1.
@@ -120,25 +129,25 @@ final class HTTPClient: @unchecked Sendable {
         return u
     }
 
+    /// The request's header list, in this order: the handle's fixed lines,
+    /// Accept, Content-Type, an idempotency key for POST, an empty Expect
+    /// (no 100-continue round trip), then the request's own lines.
     private func makeHeaders(_ r: HTTPRequest) -> UnsafeMutablePointer<curl_slist>? {
-        var lines: [String] = []
-        if let key = config.apiKey { lines.append("Authorization: Bearer \(key)") }
-        if let org = config.organization { lines.append("OpenAI-Organization: \(org)") }
-        if let p = config.project { lines.append("OpenAI-Project: \(p)") }
-        lines.append(r.stream ? "Accept: text/event-stream" : "Accept: application/json")
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        func add(_ line: UnsafePointer<CChar>) { list = curl_slist_append(list, line) ?? list }
+        for line in fixedHeaders { line.withUnsafeBufferPointer { add($0.baseAddress!) } }
+        add(r.stream ? "Accept: text/event-stream" : "Accept: application/json")
         switch r.body {
-        case .json: lines.append("Content-Type: application/json")
-        case .stream(_, let ctype): lines.append("Content-Type: \(ctype)")
+        case .json: add("Content-Type: application/json")
+        case .stream(_, let ctype): add("Content-Type: \(ctype)")
         default: break
         }
         if r.method == "POST" {
             // The same key on every retry lets the server drop duplicates.
-            lines.append("Idempotency-Key: om-\(Sys.randomHex(16))")
+            add("Idempotency-Key: om-" + Sys.randomHex(16))
         }
-        lines.append("Expect:")  // no 100-continue round trip
-        lines.append(contentsOf: r.headers)
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        for l in lines { list = curl_slist_append(list, l) ?? list }
+        add("Expect:")
+        for line in r.headers { add(line) }
         return list
     }
 
