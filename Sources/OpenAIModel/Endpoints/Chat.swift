@@ -70,6 +70,11 @@ enum ChatEndpoint {
     static func appendJSONString(_ s: String, to out: inout [UInt8]) {
         let hex: StaticString = "0123456789ABCDEF"
         out.append(34)
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 34 || $0 == 92 }) {
+            out.append(contentsOf: s.utf8)  // nothing to escape: in one go
+            out.append(34)
+            return
+        }
         for b in s.utf8 {
             if b >= 0x20 && b != 34 && b != 92 {
                 out.append(b)

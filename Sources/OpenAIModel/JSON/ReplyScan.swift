@@ -375,14 +375,19 @@ private struct Scanner {
     mutating func string(_ escaped: inout Bool) -> Bool {
         i += 1
         while i < n {
+            // Plain ASCII runs first, in a local index.
+            var j = i
+            while j < n {
+                let c = p[j]
+                if c < 0x20 || c >= 0x80 || c == 34 || c == 92 { break }
+                j += 1
+            }
+            i = j
+            guard i < n else { return false }
             let c = p[i]
             if c == 34 {
                 i += 1
                 return true
-            }
-            if c >= 0x20 && c < 0x80 && c != 92 {
-                i += 1
-                continue
             }
             if c == 92 {
                 escaped = true
