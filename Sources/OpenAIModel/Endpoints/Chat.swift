@@ -70,8 +70,12 @@ enum ChatEndpoint {
     static func appendJSONString(_ s: String, to out: inout [UInt8]) {
         let hex: StaticString = "0123456789ABCDEF"
         out.append(34)
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 34 || $0 == 92 }) {
-            out.append(contentsOf: s.utf8)  // nothing to escape: in one go
+        let plain = s.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            for c in b where c < 0x20 || c == 34 || c == 92 { return false }
+            out.append(contentsOf: b)  // nothing to escape: in one go
+            return true
+        }
+        if plain == true {
             out.append(34)
             return
         }

@@ -70,7 +70,8 @@ final class HTTPClient: @unchecked Sendable {
             let failure: OMError
             var delay: Double
             if rc == CURLE_OK && t.abort == nil {
-                let rid = t.headers["x-request-id"].map { " (request id \($0))" } ?? ""
+                // Formatted only when a line is logged.
+                var rid: String { t.headers["x-request-id"].map { " (request id \($0))" } ?? "" }
                 if (200..<300).contains(t.status) {
                     call.log.info("\(request.label) -> \(t.status) in \(ms) ms\(rid)")
                     return HTTPResponse(status: t.status, headers: t.headers, body: t.body)
