@@ -118,10 +118,15 @@ def test_stream_idle_timeout(make_model, tenant):
 def test_stream_cancel_from_another_thread(make_model, tenant):
     m = make_model(max_retries=0)
     tenant.config({"stream": {"stall_after": 1, "stall_seconds": 20}})
-    threading.Timer(0.5, m.cancel).start()
+    timer = threading.Timer(0.5, m.cancel)
+    timer.start()
     started = time.monotonic()
-    with pytest.raises(openaimodel.Cancelled):
-        list(m.ask_stream("a b c d"))
+    try:
+        with pytest.raises(openaimodel.Cancelled):
+            list(m.ask_stream("a b c d"))
+    finally:
+        timer.cancel()
+        timer.join()
     assert time.monotonic() - started < 5
 
 
@@ -166,13 +171,16 @@ def test_threads_share_one_model(model, tenant):
 def test_calls_run_in_parallel(model, tenant):
     """Blocking calls release the GIL and the handle runs them side by side."""
     tenant.config({"latency": 0.5})
-    threads = [threading.Thread(target=lambda: model.list_models) for _ in range(6)]
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(model.list_models))
+               for _ in range(6)]
     started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
     elapsed = time.monotonic() - started
+    assert len(results) == 6
     assert elapsed < 2.5, f"6 calls of 0.5 s took {elapsed:.1f}s: not parallel"
 
 
