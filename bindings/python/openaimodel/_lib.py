@@ -36,7 +36,7 @@ from ctypes import (
     c_uint,
     c_void_p,
 )
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 # The version of include/openaimodel.h this binding follows.
 EXPECTED_VERSION = "1.0.0"
@@ -333,7 +333,7 @@ def status_str(status: int) -> str:
     return (om_status_str(status) or b"unknown status").decode("utf-8", "replace")
 
 
-def c_str(value: Optional[str], name: str) -> Optional[bytes]:
+def c_str(value: Optional[Union[str, bytes, "os.PathLike[Any]"]], name: str) -> Optional[bytes]:
     """UTF-8 for a ``const char *`` argument; NUL inside is refused (C would cut there)."""
     if value is None:
         return None

@@ -22,7 +22,8 @@ import threading
 from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from . import _lib
-from .errors import ModelClosedError, NotFoundError, OpenAIModelError, make_error
+from .errors import (APIResponseValidationError, ModelClosedError, NotFoundError,
+                     OpenAIModelError, make_error)
 
 __all__ = ["OpenAIModel", "determine_sentiment"]
 
@@ -203,7 +204,7 @@ class OpenAIModel:
 
         handle = ctypes.c_void_p()
         status = _lib.om_create(ctypes.byref(opts), ctypes.byref(handle))
-        del keep
+        keep.clear()   # the library copied every string
         log_error = self._log_sink.take_error() if self._log_sink else None
         if status != _lib.OM_OK:
             message = (_lib.om_last_error() or b"").decode("utf-8", "replace")
@@ -328,6 +329,13 @@ class OpenAIModel:
                    callback_errors: Optional[List[BaseException]] = None) -> Any:
         return _loads(self._call(fn, *args, callback_errors=callback_errors))
 
+    def _call_object(self, fn: Callable[..., Any], *args: Any,
+                     callback_errors: Optional[List[BaseException]] = None) -> Dict[str, Any]:
+        value = self._call_json(fn, *args, callback_errors=callback_errors)
+        if not isinstance(value, dict):
+            raise APIResponseValidationError(f"expected a JSON object, got {type(value).__name__}")
+        return value
+
     # -- models --------------------------------------------------------------------
     @property
     def list_models(self) -> List[str]:
@@ -431,7 +439,7 @@ class OpenAIModel:
     @property
     def list_assistants(self) -> List[str]:
         """The names of the assistants of the assistants file, in file order."""
-        return [a.get("name") for a in self.assistants()]
+        return [str(a.get("name")) for a in self.assistants()]
 
     def set_assistant(self, assistant_id: str) -> None:
         """Make an assistant current (local definition first, then the server)."""
@@ -497,23 +505,23 @@ class OpenAIModel:
 
     def job(self, job_id: str) -> Dict[str, Any]:
         """The fine-tuning job object (GET /fine_tuning/jobs/{id})."""
-        return self._call_json(_lib.om_job_get, _lib.c_str(job_id, "job_id"))
+        return self._call_object(_lib.om_job_get, _lib.c_str(job_id, "job_id"))
 
     def job_events(self, job_id: str, after: Optional[str] = None,
                    limit: Optional[int] = None) -> Dict[str, Any]:
         """The job's events: the server's list object ``{"data": [...], "has_more"}``."""
-        return self._call_json(_lib.om_job_events, _lib.c_str(job_id, "job_id"),
+        return self._call_object(_lib.om_job_events, _lib.c_str(job_id, "job_id"),
                                _lib.c_str(after, "after"),
                                0 if limit is None else _c_int(limit, "limit"))
 
     def jobs(self, after: Optional[str] = None, limit: Optional[int] = None) -> Dict[str, Any]:
         """The fine-tuning jobs: the server's list object."""
-        return self._call_json(_lib.om_list_jobs, _lib.c_str(after, "after"),
+        return self._call_object(_lib.om_list_jobs, _lib.c_str(after, "after"),
                                0 if limit is None else _c_int(limit, "limit"))
 
     def cancel_job(self, job_id: str) -> Dict[str, Any]:
         """Cancel a fine-tuning job; returns the job object."""
-        return self._call_json(_lib.om_job_cancel, _lib.c_str(job_id, "job_id"))
+        return self._call_object(_lib.om_job_cancel, _lib.c_str(job_id, "job_id"))
 
     def wait_for_job(self, job_id: Optional[str] = None, timeout: Optional[float] = None,
                      progress: Optional[JobProgressCallback] = None) -> Dict[str, Any]:
@@ -541,7 +549,7 @@ class OpenAIModel:
                 return _guarded(errors, deliver)
 
             callback = _lib.JOB_CB(on_job)
-        return self._call_json(_lib.om_job_wait, _lib.c_str(job_id, "job_id"), timeout_ms,
+        return self._call_object(_lib.om_job_wait, _lib.c_str(job_id, "job_id"), timeout_ms,
                                callback, None, callback_errors=errors)
 
     # -- control and diagnostics ---------------------------------------------------
