@@ -188,12 +188,20 @@ def test_save_job_id_corrupt_file_left_alone(model, tmp_path):
 
 
 def test_save_job_id_from_threads(model, tmp_path):
-    threads = [threading.Thread(target=model.save_job_id, args=(f"ftjob-{i}", str(i)))
-               for i in range(8)]
+    errors = []
+
+    def save(i):
+        try:
+            model.save_job_id(f"ftjob-{i}", str(i))
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert not errors, errors
     saved = json.loads((tmp_path / "job_ids.json").read_text())
     assert sorted(e["id"] for e in saved) == sorted(f"ftjob-{i}" for i in range(8))
 
