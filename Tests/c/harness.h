@@ -37,10 +37,14 @@ static const char *th_case = "";
         }                                                                  \
     } while (0)
 
+/* Evaluates `got` once (it is usually the call under test). */
 #define CHECK_STATUS(got, want, model)                                     \
-    CHECK((got) == (want), "status %d (%s), wanted %d (%s); errmsg: %s",   \
-          (int)(got), om_status_str(got), (int)(want), om_status_str(want), \
-          (model) ? om_errmsg(model) : om_last_error())
+    do {                                                                   \
+        om_status th_got_ = (got);                                         \
+        CHECK(th_got_ == (want), "status %d (%s), wanted %d (%s); errmsg: %s", \
+              (int)th_got_, om_status_str(th_got_), (int)(want),           \
+              om_status_str(want), (model) ? om_errmsg(model) : om_last_error()); \
+    } while (0)
 
 static inline const char *th_root(void) {
     const char *r = getenv("OM_TEST_ROOT");

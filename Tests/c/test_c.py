@@ -42,7 +42,8 @@ def test_c_program(program, server, tmp_path):
                OM_TEST_SERVER_DIR=str(ROOT / "Tests" / "server"))
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)
-    r = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    r = subprocess.run([str(exe)], env=env, capture_output=True, text=True, errors="replace", timeout=600,
+                       cwd=tmp_path)
     print(r.stdout)
     print(r.stderr)
     assert r.returncode == 0, f"{program} failed:\n{r.stdout}\n{r.stderr}"

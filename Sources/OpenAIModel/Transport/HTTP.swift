@@ -39,7 +39,7 @@ struct HTTPRequest {
     var headers: [String] = []
     /// The response is expected as a server-sent event stream.
     var stream = false
-    /// Progress of the request body (upload): (sent, total) -> stop?
+    /// Progress of the request body (upload): (sent, total) -> go on?
     var uploadProgress: ((Int64, Int64) -> Bool)? = nil
 
     init(method: String, path: String, query: [(String, String)] = [], body: RequestBody = .none,
@@ -187,7 +187,7 @@ private let xferCallback: curl_xferinfo_callback = { ud, _, dlnow, ultotal, ulno
         t.lastActivity = Sys.nanos()
         t.lastUploaded = Int64(ulnow)
         t.lastDownloaded = Int64(dlnow)
-        if let p = t.uploadProgress, ulnow > 0, p(Int64(ulnow), Int64(ultotal)) {
+        if let p = t.uploadProgress, ulnow > 0, !p(Int64(ulnow), Int64(ultotal)) {
             t.abort = .cancelled("stopped by the progress callback")
             return 1
         }
@@ -270,7 +270,7 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
         for f in form.fields {
             guard let part = curl_mime_addpart(m) else { transfer.abort = .outOfMemory; return CURLE_OUT_OF_MEMORY }
             _ = curl_mime_name(part, f.name)
-            _ = curl_mime_data(part, f.value, Int(bitPattern: UInt(CURL_ZERO_TERMINATED)))
+            _ = curl_mime_data(part, f.value, f.value.utf8.count)
         }
         guard let part = curl_mime_addpart(m) else { transfer.abort = .outOfMemory; return CURLE_OUT_OF_MEMORY }
         _ = curl_mime_name(part, form.fileField)
