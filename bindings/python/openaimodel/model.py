@@ -538,7 +538,7 @@ class OpenAIModel:
         if timeout_ms < 0:
             timeout_ms = 0
         errors: List[BaseException] = []
-        callback = None
+        callback = _lib.JOB_CB()          # NULL: no progress callback
         if progress is not None:
             user = progress
 
