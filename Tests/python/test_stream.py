@@ -56,6 +56,24 @@ def test_stream_early_break(model, tenant):
     assert not any(e["content"] == LONG for e in model.dialogue)
 
 
+def test_stream_early_break_while_stalled(model, tenant):
+    """A stalled stream delivers no piece to see the stop flag: the loop still
+    ends promptly, and close() cancels the abandoned transfer."""
+    tenant.config({"replies": [LONG], "stream": {"chunk_chars": 5, "stall_after": 3,
+                                                 "stall_seconds": 20}})
+    started = time.monotonic()
+    got = []
+    for piece in model.ask_stream("long one"):
+        got.append(piece)
+        if len(got) == 3:            # the server now pauses for 20 s
+            break
+    assert time.monotonic() - started < 4
+    started = time.monotonic()
+    model.close()
+    assert time.monotonic() - started < 4
+    assert len(chat_requests(tenant)) == 1
+
+
 def test_stream_explicit_close(model, tenant):
     tenant.config({"replies": [LONG], "stream": {"chunk_chars": 5, "split_delay": 0.01}})
     gen = model.ask_stream("long one")

@@ -34,6 +34,9 @@ JobProgressCallback = Callable[[str, Optional[Dict[str, Any]]], Any]
 
 _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
+#: Seconds an abandoned ask_stream() waits for its worker to stop.
+STREAM_STOP_GRACE = 1.0
+
 _STRING_OPTIONS = ("organization", "project", "proxy", "ca_file", "assistants_file",
                    "image_detail", "token_limit_param", "data_dir", "dialogue_file",
                    "fine_tune_suffix")
@@ -357,7 +360,10 @@ class OpenAIModel:
 
         The request runs on a worker thread. Leaving the loop early (``break``,
         an exception, ``close()`` of the generator) stops the transfer at the
-        next piece and waits for the worker to end."""
+        next piece and waits for the worker to end - at most
+        ``STREAM_STOP_GRACE`` seconds, so a stalled stream does not hold the
+        caller: its worker then ends by itself at the next piece, the idle
+        timeout, ``cancel()`` or ``close()``."""
         msg = _lib.c_str(message, "message")
         system = _lib.c_str(system_instruction, "system_instruction")
         tries = _c_int(attempts, "attempts")
@@ -405,7 +411,10 @@ class OpenAIModel:
                     raise value
         finally:
             stop.set()
-            worker.join()
+            # The flag is seen at the next piece, which normally follows at once.
+            # A stalled stream delivers none: then the worker is left to end by
+            # itself (at the next piece, the idle timeout, cancel() or close()).
+            worker.join(STREAM_STOP_GRACE)
 
     def determine_sentiment(self, message: str) -> str:
         """"positive", "negative" or "neutral" (offline)."""
