@@ -75,6 +75,33 @@ def test_train_negative_label(model, tenant):
     assert all("negative" in e["messages"][-1]["content"].lower() for e in examples(content))
 
 
+def test_train_labelled_and_prompt_completion_layouts(model, tenant):
+    rows = [(t, "joy" if i % 2 else "calm") for i, t in enumerate(POSITIVE)]
+    model.train(data=labelled_csv(rows), positive=False)
+    _, content = uploaded_training_file(tenant)
+    replies = [e["messages"][-1]["content"] for e in examples(content)]
+    assert replies == [label for _, label in rows]          # the label column wins
+    tenant.reset()
+    pairs = "".join(f'"q{i}","a{i}"\n' for i in range(10))
+    model.train(data="Question,Answer\n" + pairs)
+    _, content = uploaded_training_file(tenant)
+    assert examples(content)[4]["messages"][-2:] == [{"role": "user", "content": "q4"},
+                                                     {"role": "assistant", "content": "a4"}]
+
+
+def test_train_validation_names_the_line(model, tenant):
+    rows = [(t, "x") for t in POSITIVE]
+    rows[4] = ("", "x")                                      # an empty text on line 6
+    with pytest.raises(openaimodel.InvalidDataError) as info:
+        model.train(data=labelled_csv(rows))
+    assert ":6" in str(info.value)
+    with pytest.raises(openaimodel.InvalidDataError, match="colour"):
+        model.train(data="colour\nred\n")
+    with pytest.raises(openaimodel.InvalidDataError):       # fewer than 10 examples
+        model.train(data=csv_text(POSITIVE[:3]))
+    assert tenant.files() == [] and requests_to(tenant, "/") == []
+
+
 def test_train_from_file_and_folder(model, tenant, tmp_path):
     folder = tmp_path / "csvs"
     folder.mkdir()
