@@ -74,6 +74,20 @@ def test_stream_early_break_while_stalled(model, tenant):
     assert len(chat_requests(tenant)) == 1
 
 
+def test_stream_pieces_before_a_pause_are_not_held_back(model, tenant):
+    """Pieces of a burst are handed over in batches; one followed by a pause
+    must still reach the loop at once, not when the next piece comes."""
+    tenant.config({"replies": [LONG], "stream": {"chunk_chars": 5, "split_delay": 0, "stall_after": 3,
+                                                 "stall_seconds": 5}})
+    started = time.monotonic()
+    got = []
+    for piece in model.ask_stream("long one"):
+        got.append(time.monotonic() - started)
+        if len(got) == 3:            # the server now pauses for 5 s
+            break
+    assert got[2] < 2.5, f"the third piece came after {got[2]:.2f}s"
+
+
 def test_stream_explicit_close(model, tenant):
     tenant.config({"replies": [LONG], "stream": {"chunk_chars": 5, "split_delay": 0.01}})
     gen = model.ask_stream("long one")

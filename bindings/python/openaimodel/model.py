@@ -13,13 +13,14 @@ once.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import json
 import math
 import os
-import queue
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Optional, Union
+import time
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _lib
 from .errors import (APIResponseValidationError, ModelClosedError, NotFoundError,
@@ -36,6 +37,14 @@ _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 #: Seconds an abandoned ask_stream() waits for its worker to stop.
 STREAM_STOP_GRACE = 1.0
+
+#: ask_stream(): while pieces come in a burst, the reader is woken at most once
+#: per this many seconds (or when STREAM_WAKE_BATCH pieces wait); the first
+#: piece after a pause wakes it at once. Bounds the delay a piece can get.
+STREAM_WAKE_INTERVAL = 0.001
+STREAM_WAKE_BATCH = 64
+#: The longest the reader sleeps between looks while nothing comes.
+STREAM_IDLE_LOOK = 0.05
 
 _STRING_OPTIONS = ("organization", "project", "proxy", "ca_file", "assistants_file",
                    "image_detail", "token_limit_param", "data_dir", "dialogue_file",
@@ -108,6 +117,17 @@ class _LogSink:
         e = getattr(self.local, "error", None)
         self.local.error = None
         return e
+
+
+class _StreamState:
+    """What ask_stream's worker and reader share besides the pieces."""
+
+    __slots__ = ("waiting", "last_wake", "outcome")
+
+    def __init__(self) -> None:
+        self.waiting = False
+        self.last_wake = 0.0
+        self.outcome: Optional[Tuple[str, Any]] = None
 
 
 def _guarded(errors: List[BaseException], fn: Callable[..., Any], *args: Any) -> int:
@@ -372,16 +392,30 @@ class OpenAIModel:
 
     def _stream(self, message: Optional[bytes], system: Optional[bytes],
                 attempts: int) -> Iterator[str]:
-        pieces: "queue.SimpleQueue[tuple[str, Any]]" = queue.SimpleQueue()
+        # The worker appends each piece's bytes to `pending` and wakes the reader
+        # only when it is waiting and a batch is ready or its last wake-up is
+        # older than STREAM_WAKE_INTERVAL; a reader that found nothing looks
+        # again after at most that long. (Waking the reader for every piece cost
+        # a thread switch per piece, more than all the other work on it.)
+        pending: Deque[bytes] = collections.deque()
+        wake = threading.Condition(threading.Lock())
+        state = _StreamState()
         stop = threading.Event()
         errors: List[BaseException] = []
+        string_at = ctypes.string_at
+        monotonic = time.monotonic
 
         def on_delta(delta: Optional[int], length: int, _userdata: Any) -> int:
             if stop.is_set() or errors:
                 return 1
             try:
-                text = ctypes.string_at(delta, length).decode("utf-8", "replace") if delta else ""
-                pieces.put(("delta", text))
+                pending.append(string_at(delta, length) if delta else b"")
+                if state.waiting:
+                    now = monotonic()
+                    if len(pending) >= STREAM_WAKE_BATCH or now - state.last_wake >= STREAM_WAKE_INTERVAL:
+                        state.last_wake = now
+                        with wake:
+                            wake.notify()
                 return 0
             except BaseException as e:
                 errors.append(e)
@@ -389,26 +423,48 @@ class OpenAIModel:
 
         callback = _lib.STREAM_CB(on_delta)
 
+        def finish(outcome: Tuple[str, Any]) -> None:
+            with wake:
+                state.outcome = outcome
+                wake.notify()
+
         def work() -> None:
             try:
                 self._call(_lib.om_ask_stream, message, system, attempts, callback, None,
                            callback_errors=errors)
-                pieces.put(("done", None))
+                finish(("done", None))
             except BaseException as e:
-                pieces.put(("error", e))
+                finish(("error", e))
 
         worker = threading.Thread(target=work, name="openaimodel-ask-stream", daemon=True)
         worker.start()
+        take = pending.popleft
+        look = STREAM_WAKE_INTERVAL
         try:
             while True:
-                kind, value = pieces.get()
-                if kind == "delta":
-                    if value:
-                        yield value
-                elif kind == "done":
+                if pending:
+                    while pending:
+                        piece = take()
+                        if piece:
+                            yield piece.decode("utf-8", "replace")
+                    look = STREAM_WAKE_INTERVAL
+                    continue
+                with wake:
+                    if pending:
+                        continue
+                    outcome = state.outcome
+                    if outcome is None:
+                        state.waiting = True
+                        wake.wait(look)
+                        state.waiting = False
+                        if not pending:
+                            look = min(look * 2, STREAM_IDLE_LOOK)
+                        continue
+                # The worker has ended: every piece it delivered was taken.
+                kind, value = outcome
+                if kind == "done":
                     return
-                else:
-                    raise value
+                raise value
         finally:
             stop.set()
             # The flag is seen at the next piece, which normally follows at once.
