@@ -12,9 +12,11 @@ struct BaseURL: Sendable, Equatable {
 
     static func parse(_ text: String) throws(OMError) -> BaseURL {
         let t = text.trimmedWhitespace()
-        guard let sep = t.utf8.firstRange(of: "://".utf8) else {
+        guard let found = Array(t.utf8).firstRange(of: Array("://".utf8)) else {
             throw .invalidArgument("base URL '\(t)' has no scheme (expected http:// or https://)")
         }
+        let u = t.utf8
+        let sep = u.index(u.startIndex, offsetBy: found.lowerBound)..<u.index(u.startIndex, offsetBy: found.upperBound)
         let scheme = String(t[t.startIndex..<sep.lowerBound]).lowercasedASCII()
         guard scheme == "http" || scheme == "https" else {
             throw .invalidArgument("base URL '\(t)': scheme '\(scheme)' is not supported (use http or https)")
