@@ -16,8 +16,6 @@ checkout's ``.build/release``. Failures raise the exceptions of
 
 from __future__ import annotations
 
-import enum
-
 from . import _lib
 from .errors import (
     APIConnectionError,
@@ -47,48 +45,32 @@ from .errors import (
 )
 from .model import OpenAIModel, determine_sentiment
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List
+
+    from ._enums import LogLevel, Status
+
 __version__ = _lib.EXPECTED_VERSION
 #: The loaded library's version string (``om_version()``) and its path.
 library_version: str = _lib.LIBRARY_VERSION
 library_path: str = _lib.LIBRARY_PATH
 
 
-class Status(enum.IntEnum):
-    """The library's status codes (``enum om_status``); ``OpenAIModelError.errcode``."""
+def __getattr__(name: str) -> Any:
+    # Status and LogLevel are made on first use: the enum module they need
+    # costs every program a few milliseconds of start-up.
+    if name in ("Status", "LogLevel"):
+        from . import _enums
 
-    OK = _lib.OM_OK
-    EINVAL = _lib.OM_EINVAL
-    ENOMEM = _lib.OM_ENOMEM
-    EIO = _lib.OM_EIO
-    ENOFILE = _lib.OM_ENOFILE
-    EDATA = _lib.OM_EDATA
-    ENETWORK = _lib.OM_ENETWORK
-    ETIMEDOUT = _lib.OM_ETIMEDOUT
-    ECANCELLED = _lib.OM_ECANCELLED
-    EPARSE = _lib.OM_EPARSE
-    EUNSUPPORTED = _lib.OM_EUNSUPPORTED
-    EAPI = _lib.OM_EAPI
-    EAUTH = _lib.OM_EAUTH
-    EPERMISSION = _lib.OM_EPERMISSION
-    ENOTFOUND = _lib.OM_ENOTFOUND
-    ERATELIMIT = _lib.OM_ERATELIMIT
-    ESERVER = _lib.OM_ESERVER
-    EINTERNAL = _lib.OM_EINTERNAL
-
-    def describe(self) -> str:
-        """``om_status_str``: the library's description of this code."""
-        return _lib.status_str(int(self))
+        value = getattr(_enums, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class LogLevel(enum.IntEnum):
-    """Levels of the ``log_level`` option and of the ``log`` callback."""
-
-    OFF = _lib.OM_LOG_OFF
-    DEFAULT = _lib.OM_LOG_DEFAULT
-    ERROR = _lib.OM_LOG_ERROR
-    WARN = _lib.OM_LOG_WARN
-    INFO = _lib.OM_LOG_INFO
-    DEBUG = _lib.OM_LOG_DEBUG
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | {"Status", "LogLevel"})
 
 
 __all__ = [

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import pathlib
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -36,7 +35,11 @@ from ctypes import (
     c_uint,
     c_void_p,
 )
-from typing import Any, Callable, List, Optional, Tuple, Union
+# typing (and the re, enum... it imports) only for type checkers: the import
+# of this package is part of every program's start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List, Optional, Tuple, Union
 
 # The version of include/openaimodel.h this binding follows.
 EXPECTED_VERSION = "1.0.0"
@@ -48,7 +51,7 @@ TRAIN_OPTIONS_VERSION = 1
 LIBRARY_ENV = "OPENAIMODEL_LIBRARY"
 LIBRARY_NAME = "libopenaimodel.so"
 
-PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
 
 # --- status codes (enum om_status) ---------------------------------------------
 OM_OK = 0
@@ -214,29 +217,29 @@ class MissingFunction:
         )
 
 
-def _candidates() -> List[Tuple[str, pathlib.Path]]:
+def _candidates() -> List[Tuple[str, str]]:
     """Where the library is looked for, as (reason, path), in order."""
     env = os.environ.get(LIBRARY_ENV, "")
     if env:
-        return [(f"${LIBRARY_ENV}", pathlib.Path(env))]
-    found = [("the package folder", PACKAGE_DIR / LIBRARY_NAME)]
-    repo = PACKAGE_DIR.parent.parent.parent
-    if (repo / "Package.swift").is_file():
-        found.append(("the checkout's build", repo / ".build" / "release" / LIBRARY_NAME))
+        return [(f"${LIBRARY_ENV}", env)]
+    found = [("the package folder", os.path.join(PACKAGE_DIR, LIBRARY_NAME))]
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(PACKAGE_DIR)))
+    build = os.path.join(repo, ".build", "release", LIBRARY_NAME)
+    if os.path.isfile(os.path.join(repo, "Package.swift")):
+        found.append(("the checkout's build", build))
     else:
-        found.append(("a checkout's build (no checkout around the package)",
-                      repo / ".build" / "release" / LIBRARY_NAME))
+        found.append(("a checkout's build (no checkout around the package)", build))
     return found
 
 
 def _load() -> Tuple[ctypes.CDLL, str]:
     tried: List[str] = []
     for reason, path in _candidates():
-        if not path.exists():
+        if not os.path.exists(path):
             tried.append(f"  {path} ({reason}): no such file")
             continue
         try:
-            return ctypes.CDLL(str(path)), str(path)
+            return ctypes.CDLL(path), path
         except OSError as e:  # wrong architecture, missing dependency, ...
             tried.append(f"  {path} ({reason}): {e}")
     explicit = bool(os.environ.get(LIBRARY_ENV, ""))

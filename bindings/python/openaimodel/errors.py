@@ -36,8 +36,10 @@ response when there is one, else the parsed JSON, else the raw text;
 from __future__ import annotations
 
 import errno as _errno
-import json
-from typing import Any, Dict, Optional, Type
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Type
 
 from . import _lib
 
@@ -280,6 +282,8 @@ def _parse_body(raw: Optional[str]) -> Any:
     """The SDK's ``body``: the ``error`` object, else the JSON, else the text."""
     if raw is None:
         return None
+    import json  # here, not at import: it costs start-up time
+
     try:
         value = json.loads(raw)
     except ValueError:
@@ -303,6 +307,8 @@ def make_error(errcode: int, message: str, detail: Optional[str] = None,
     """
     info: Dict[str, Any] = {}
     if detail:
+        import json  # here, not at import: it costs start-up time
+
         try:
             parsed = json.loads(detail)
             if isinstance(parsed, dict):

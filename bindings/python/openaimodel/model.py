@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import collections
 import ctypes
-import json
 import math
 import os
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
+
+# typing and json cost start-up time: typing is for type checkers only, json
+# is imported by the calls that return JSON.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _lib
 from .errors import (APIResponseValidationError, ModelClosedError, NotFoundError,
@@ -28,10 +32,11 @@ from .errors import (APIResponseValidationError, ModelClosedError, NotFoundError
 
 __all__ = ["OpenAIModel", "determine_sentiment"]
 
-PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-LogCallback = Callable[[int, str], Any]
-ProgressCallback = Callable[[str, int, Optional[int]], Any]
-JobProgressCallback = Callable[[str, Optional[Dict[str, Any]]], Any]
+if TYPE_CHECKING:
+    PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+    LogCallback = Callable[[int, str], Any]
+    ProgressCallback = Callable[[str, int, Optional[int]], Any]
+    JobProgressCallback = Callable[[str, Optional[Dict[str, Any]]], Any]
 
 _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
@@ -89,6 +94,8 @@ def _milliseconds(value: Any, name: str) -> int:
 def _loads(text: Optional[str]) -> Any:
     if text is None:
         return None
+    import json
+
     return json.loads(text)
 
 
@@ -606,6 +613,8 @@ class OpenAIModel:
         callback = _lib.JOB_CB()          # NULL: no progress callback
         if progress is not None:
             user = progress
+
+            import json
 
             def on_job(status: Optional[bytes], event: Optional[bytes], _ud: Any) -> int:
                 def deliver() -> Any:
