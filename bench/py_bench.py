@@ -111,8 +111,16 @@ def threads(base, t, n):
     return {"one_seconds": one, "one_count": n, "many_seconds": many, "many_count": n * t, "threads": t}
 
 
+def emit(result):
+    """Prints the result as a JSON object without importing json (its import
+    would count in the cold start); values are numbers and plain strings."""
+    items = []
+    for k, v in result.items():
+        items.append(f'"{k}": ' + (f'"{v}"' if isinstance(v, str) else repr(v)))
+    print("{" + ", ".join(items) + "}")
+
+
 def main(argv):
-    import json
     mode, base = argv[1], argv[2]
     if mode == "chat":
         data_dir = argv[5] if len(argv) >= 6 and argv[4] == "--dialogue" else None
@@ -129,7 +137,7 @@ def main(argv):
         out = threads(base, int(argv[3]), int(argv[4]))
     else:
         raise SystemExit(f"py_bench: unknown workload {mode}")
-    print(json.dumps(out))
+    emit(out)
 
 
 if __name__ == "__main__":
