@@ -84,7 +84,11 @@ final class Transfer {
     /// Set when a callback stopped the transfer; reported instead of the
     /// libcurl code.
     var abort: OMError?
-    var lastActivity = Sys.nanos()
+    /// When a byte last came or went; kept only when an idle timeout
+    /// watches the transfer (reading the clock for every header line and
+    /// chunk of every request was a measurable share of a chat request).
+    var lastActivity: UInt64 = 0
+    var tracksActivity = false
     var upload: BodyStream?
     var uploadProgress: ((Int64, Int64) -> Bool)?
     var lastUploaded: Int64 = -1
@@ -93,8 +97,13 @@ final class Transfer {
     /// exhaust the host's memory).
     static let maxBody = 512 * 1024 * 1024
 
+    @inline(__always)
+    func touch() {
+        if tracksActivity { lastActivity = Sys.nanos() }
+    }
+
     func receive(_ data: UnsafeRawBufferPointer) -> Bool {
-        lastActivity = Sys.nanos()
+        touch()
         if !sinkDecided {
             sinkDecided = true
             let ctype = headers["content-type"]?.lowercasedASCII() ?? ""
@@ -122,7 +131,7 @@ final class Transfer {
     /// "Name: value" is kept with the name lower-cased (ASCII) and the value
     /// trimmed of white space.
     func header(_ line: UnsafeRawBufferPointer) {
-        lastActivity = Sys.nanos()
+        touch()
         var end = line.count
         while end > 0, line[end - 1] == 10 || line[end - 1] == 13 { end -= 1 }
         guard end > 0 else { return }
@@ -188,7 +197,7 @@ private let readCallback: curl_read_callback = { ptr, size, n, ud in
     guard let ud, let ptr else { return Int(CURL_READFUNC_ABORT) }
     let t = Unmanaged<Transfer>.fromOpaque(ud).takeUnretainedValue()
     guard let up = t.upload else { return 0 }
-    t.lastActivity = Sys.nanos()
+    t.touch()
     do throws(OMError) {
         return try up.read(into: UnsafeMutableRawBufferPointer(start: ptr, count: size &* n))
     } catch {
@@ -331,8 +340,9 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
     }
     defer { _ = curl_multi_remove_handle(slot.multi, e) }
 
-    transfer.lastActivity = Sys.nanos()
     let idleNs = UInt64(max(settings.idleTimeoutMs, 0)) &* 1_000_000
+    transfer.tracksActivity = idleNs > 0
+    transfer.lastActivity = Sys.nanos()
     var running: Int32 = 1
     while true {
         let rc = curl_multi_perform(slot.multi, &running)
