@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Small POSIX helpers used across the core.
 enum Sys {
@@ -111,6 +112,44 @@ enum Sys {
             }
             return count * 2
         }
+    }
+
+    /// Writes 32 lowercase hex digits at `dst`, different for every call in
+    /// this process (a counter through a bijective mixer) and, from a random
+    /// 128-bit seed drawn once, across processes. For idempotency keys, which
+    /// must be unique, not secret: no system call per key.
+    static func uniqueKey(into dst: UnsafeMutablePointer<UInt8>) {
+        let n = keyCounter.add(1, ordering: .relaxed).newValue
+        let hi = mix(keySeed.0 &+ n &* 0x9E37_79B9_7F4A_7C15)
+        let lo = mix(keySeed.1 ^ n)
+        let digits: StaticString = "0123456789abcdef"
+        let d = digits.utf8Start
+        for i in 0..<16 {
+            dst[i] = d[Int((hi >> (60 - 4 * UInt64(i))) & 15)]
+            dst[16 + i] = d[Int((lo >> (60 - 4 * UInt64(i))) & 15)]
+        }
+    }
+
+    /// `uniqueKey` as a String.
+    static func uniqueKey() -> String {
+        String(unsafeUninitializedCapacity: 32) { out in
+            uniqueKey(into: out.baseAddress!)
+            return 32
+        }
+    }
+
+    private static let keySeed: (UInt64, UInt64) = {
+        var g = SystemRandomNumberGenerator()
+        return (g.next(), g.next())
+    }()
+    private static let keyCounter = Atomic<UInt64>(0)
+
+    /// SplitMix64's finalizer: a bijection of UInt64 that spreads every bit.
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// The id of the calling thread.

@@ -35,8 +35,8 @@ final class HTTPClient: @unchecked Sendable {
         let slot = try pool.acquire()
         defer { pool.release(slot) }
         let url = makeURL(request)
-        let headerList = makeHeaders(request)
-        defer { curl_slist_free_all(headerList) }
+        let (headerList, owned) = headers(for: request, on: slot)
+        defer { if owned { curl_slist_free_all(headerList) } }
         let settings = TransferSettings(
             connectTimeoutMs: config.connectTimeoutMs, timeoutMs: config.timeoutMs,
             idleTimeoutMs: config.idleTimeout(stream: request.stream),
@@ -130,6 +130,38 @@ final class HTTPClient: @unchecked Sendable {
         return u
     }
 
+    /// The header list for a request: the slot's kept list when the request
+    /// is of the same plain kind as its last one (with a new idempotency
+    /// key), else a new list. `owned`: the caller frees it.
+    private func headers(for r: HTTPRequest, on slot: Slot) -> (UnsafeMutablePointer<curl_slist>?, owned: Bool) {
+        var kind = (r.stream ? 1 : 0) | (r.method == "POST" ? 2 : 0)
+        switch r.body {
+        case .none: break
+        case .json: kind |= 4
+        default: return (makeHeaders(r), true)
+        }
+        guard r.headers.isEmpty, r.method == "POST" || r.method == "GET" else { return (makeHeaders(r), true) }
+        if let c = slot.headerCache, c.kind == kind {
+            if let k = c.keyDigits { Sys.uniqueKey(into: k) }
+            return (c.list, false)
+        }
+        guard let list = makeHeaders(r) else { return (nil, true) }
+        var digits: UnsafeMutablePointer<UInt8>? = nil
+        let prefix = HTTPClient.keyPrefix
+        var node: UnsafeMutablePointer<curl_slist>? = list
+        while let n = node {
+            if let d = n.pointee.data, strncmp(d, prefix, strlen(prefix)) == 0, strlen(d) == strlen(prefix) + 32 {
+                digits = UnsafeMutableRawPointer(d + strlen(prefix)).assumingMemoryBound(to: UInt8.self)
+            }
+            node = n.pointee.next
+        }
+        if let old = slot.headerCache { curl_slist_free_all(old.list) }
+        slot.headerCache = (kind, list, digits)
+        return (list, false)
+    }
+
+    static let keyPrefix = "Idempotency-Key: om-"
+
     /// The request's header list, in this order: the handle's fixed lines,
     /// Accept, Content-Type, an idempotency key for POST, an empty Expect
     /// (no 100-continue round trip), then the request's own lines.
@@ -145,7 +177,7 @@ final class HTTPClient: @unchecked Sendable {
         }
         if r.method == "POST" {
             // The same key on every retry lets the server drop duplicates.
-            add("Idempotency-Key: om-" + Sys.randomHex(16))
+            add(HTTPClient.keyPrefix + Sys.uniqueKey())
         }
         add("Expect:")
         for line in r.headers { add(line) }

@@ -81,7 +81,14 @@ final class Slot: @unchecked Sendable {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
+    /// The header list of this slot's last plain request (no body or a JSON
+    /// body, no extra lines), kept for the next request of the same kind;
+    /// its idempotency key is rewritten in place (`keyDigits`). Only the
+    /// call holding the slot touches it.
+    var headerCache: (kind: Int, list: UnsafeMutablePointer<curl_slist>, keyDigits: UnsafeMutablePointer<UInt8>?)?
+
     deinit {
+        if let c = headerCache { curl_slist_free_all(c.list) }
         curl_easy_cleanup(easy)
         curl_multi_cleanup(multi)
         errorBuffer.deallocate()
