@@ -371,3 +371,39 @@ private struct Generator {
         }
     }
 }
+
+@Suite struct UniqueKeys {
+    @Test func hexAndUnique() {
+        var seen = Set<String>()
+        for _ in 0..<20_000 {
+            let k = Sys.uniqueKey()
+            #expect(k.utf8.count == 32)
+            #expect(k.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
+            seen.insert(k)
+        }
+        #expect(seen.count == 20_000)
+    }
+
+    @Test func mixIsABijectionOnASample() {
+        var seen = Set<UInt64>()
+        for i in UInt64(0)..<50_000 { seen.insert(Sys.mix(i)) }
+        #expect(seen.count == 50_000)
+    }
+}
+
+@Suite struct Trimming {
+    /// The Character-wise definition the fast path must agree with.
+    private func reference(_ s: String) -> String {
+        var start = s.startIndex, end = s.endIndex
+        while start < end, s[start].isWhitespace { start = s.index(after: start) }
+        while end > start, s[s.index(before: end)].isWhitespace { end = s.index(before: end) }
+        return String(s[start..<end])
+    }
+
+    @Test(arguments: ["", " ", "a", " a ", "\n\tHello, world!\r\n", "Hello", "Hello ", " Hello", "\u{A0}x\u{A0}",
+                      "x\u{2003}", "\u{301}a", "a\u{301}", " \u{301}a", "\r\nx\r\n", "~", "!?", "\u{7F}", "caf\u{E9}",
+                      "\u{1F600} ok \u{1F600}", "\u{2028}line\u{2029}"])
+    func sameAsCharacterWise(_ s: String) {
+        #expect(s.trimmedWhitespace() == reference(s))
+    }
+}

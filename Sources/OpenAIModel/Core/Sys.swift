@@ -162,6 +162,9 @@ enum Sys {
 extension String {
     /// The string with leading and trailing white space (Unicode) removed.
     func trimmedWhitespace() -> String {
+        // Most texts begin and end with a visible ASCII character: nothing to
+        // trim, and no walk over Characters.
+        if let f = utf8.first, let l = utf8.last, f > 32, f < 127, l > 32, l < 127 { return self }
         var start = startIndex
         var end = endIndex
         while start < end, self[start].isWhitespace { start = index(after: start) }
