@@ -18,12 +18,22 @@ extension SentimentAnalyzer {
         let n = scalars.count
         var tokens: [Token] = []
         tokens.reserveCapacity(n / 5 + 1)
-        var word = String.UnicodeScalarView()
+        // The current word as UTF-8 (appending to a String.UnicodeScalarView
+        // and converting it back cost most of the tokenizer's time).
+        var word: [UInt8] = []
+        word.reserveCapacity(32)
 
         func flush() {
             if word.isEmpty { return }
-            tokens.append(.word(canonical(String(word))))
+            tokens.append(.word(canonical(String(decoding: word, as: UTF8.self))))
             word.removeAll(keepingCapacity: true)
+        }
+        func append(_ s: Unicode.Scalar) {
+            if s.isASCII {
+                word.append(UInt8(truncatingIfNeeded: s.value))
+            } else {
+                word.append(contentsOf: UTF8.encode(s)!)
+            }
         }
         func push(_ t: Token) {
             // A run of punctuation counts once; a sentence break wins.
@@ -42,13 +52,13 @@ extension SentimentAnalyzer {
         while i < n {
             let s = scalars[i]
             if isWordScalar(s) {
-                word.append(s)
+                append(s)
                 i += 1
                 continue
             }
             let nextIsWord = i + 1 < n && isWordScalar(scalars[i + 1])
             if isApostrophe(s) && !word.isEmpty && nextIsWord {
-                word.append("'")
+                word.append(0x27)  // "'"
                 i += 1
                 continue
             }
