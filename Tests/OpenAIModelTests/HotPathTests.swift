@@ -407,3 +407,19 @@ private struct Generator {
         #expect(s.trimmedWhitespace() == reference(s))
     }
 }
+
+@Suite struct DialogueLines {
+    @Test func sameBytesAsJansson() throws {
+        var rng = Seeded(state: 7)
+        let pieces = ["Hi", " ", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "caf\u{E9}", "\u{1F600}", "\u{2028}"]
+        for round in 0..<2_000 {
+            var content = ""
+            for _ in 0..<Int(rng.next() % 10) { content += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            let e = DialogueEntry(role: ["system", "user", "assistant"][round % 3], content: content,
+                                  sentiment: round % 3 == 2 ? ["positive", "negative", "neutral"][Int(rng.next() % 3)] : nil)
+            var line: [UInt8] = []
+            e.appendLine(to: &line)
+            #expect(line == (try e.json().dumpBytes()) + [10])
+        }
+    }
+}

@@ -46,58 +46,22 @@ enum ChatEndpoint {
             out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
         }
         raw("{\"model\":")
-        appendJSONString(model, to: &out)
+        JSONText.appendString(model, to: &out)
         raw(",\"messages\":[")
         for (k, m) in messages.enumerated() {
             raw(k == 0 ? "{\"role\":" : ",{\"role\":")
-            appendJSONString(m.role, to: &out)
+            JSONText.appendString(m.role, to: &out)
             raw(",\"content\":")
-            appendJSONString(m.content, to: &out)
+            JSONText.appendString(m.content, to: &out)
             raw("}")
         }
         raw("],\"temperature\":0,")
-        appendJSONString(tokenParam, to: &out)
+        JSONText.appendString(tokenParam, to: &out)
         raw(":")
         out.append(contentsOf: String(maxTokens).utf8)
         if stream { raw(",\"stream\":true,\"stream_options\":{\"include_usage\":true}") }
         raw("}")
         return out
-    }
-
-    /// A JSON string literal as jansson writes one: `"` and `\\` escaped,
-    /// \b \f \n \r \t, other control characters as \u00XX; everything else
-    /// (including "/" and non-ASCII) as is.
-    static func appendJSONString(_ s: String, to out: inout [UInt8]) {
-        let hex: StaticString = "0123456789ABCDEF"
-        out.append(34)
-        let plain = s.utf8.withContiguousStorageIfAvailable { b -> Bool in
-            for c in b where c < 0x20 || c == 34 || c == 92 { return false }
-            out.append(contentsOf: b)  // nothing to escape: in one go
-            return true
-        }
-        if plain == true {
-            out.append(34)
-            return
-        }
-        for b in s.utf8 {
-            if b >= 0x20 && b != 34 && b != 92 {
-                out.append(b)
-                continue
-            }
-            out.append(92)
-            switch b {
-            case 34: out.append(34)
-            case 92: out.append(92)
-            case 8: out.append(98)
-            case 12: out.append(102)
-            case 10: out.append(110)
-            case 13: out.append(114)
-            case 9: out.append(116)
-            default:
-                out.append(contentsOf: [117, 48, 48, hex.utf8Start[Int(b >> 4)], hex.utf8Start[Int(b & 15)]])
-            }
-        }
-        out.append(34)
     }
 
     /// Whether an error says the server does not accept this token-limit

@@ -7,6 +7,22 @@ struct DialogueEntry: Sendable, Equatable {
     var content: String
     var sentiment: String?
 
+    /// The entry as one compact JSON line's text (what `json()` dumps to).
+    func appendLine(to out: inout [UInt8]) {
+        func raw(_ s: StaticString) {
+            out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        }
+        raw("{\"role\":")
+        JSONText.appendString(role, to: &out)
+        raw(",\"content\":")
+        JSONText.appendString(content, to: &out)
+        if let sentiment {
+            raw(",\"sentiment\":")
+            JSONText.appendString(sentiment, to: &out)
+        }
+        raw("}\n")
+    }
+
     func json() throws(OMError) -> JSON {
         let o = try JSON.object()
         try o.set("role", role)
@@ -104,10 +120,7 @@ final class DialogueStore: @unchecked Sendable {
                 st.entries.append(contentsOf: new)
                 guard let path else { return }
                 var bytes: [UInt8] = []
-                for e in new {
-                    bytes.append(contentsOf: try e.json().dumpBytes())
-                    bytes.append(10)
-                }
+                for e in new { e.appendLine(to: &bytes) }
                 do throws(OMError) {
                     if st.fd < 0 { st.fd = try openForAppend(path) }
                     try Files.writeAll(st.fd, bytes, path: path)
