@@ -423,3 +423,52 @@ private struct Generator {
         }
     }
 }
+
+@Suite struct JSONLStrings {
+    /// The escaping the writer must produce, a byte at a time.
+    private func reference(_ bytes: [UInt8]) -> [UInt8] {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = [34]
+        for b in bytes {
+            switch b {
+            case 34: out += [92, 34]
+            case 92: out += [92, 92]
+            case 10: out += [92, 110]
+            case 13: out += [92, 114]
+            case 9: out += [92, 116]
+            case 0..<0x20: out += [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        out.append(34)
+        return out
+    }
+
+    @Test func sameAsByteAtATime() throws {
+        let path = "/tmp/openaimodel-test-jsonl-\(Sys.pid())-\(Sys.randomHex(4))"
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd); unlink(path) }
+        let w = JSONLWriter(fd: fd, path: path)
+        var rng = Seeded(state: 11)
+        let alphabet: [[UInt8]] = [[65], [122], [32], [34], [92], [10], [13], [9], [0], [31], [127], [47],
+                                   [0xC3, 0xA9], [0xE2, 0x80, 0xA8], [0xF0, 0x9F, 0x98, 0x80]]
+        var expected: [UInt8] = []
+        for round in 0..<3_000 {
+            var s: [UInt8] = []
+            let pieces = round % 10 == 0 ? Int(rng.next() % 3000) : Int(rng.next() % 40)
+            for _ in 0..<pieces {
+                // Mostly plain text, so long runs cross word boundaries.
+                let a = rng.next() % 4 == 0 ? alphabet[Int(rng.next() % UInt64(alphabet.count))] : [UInt8(97 + rng.next() % 26)]
+                s += a
+            }
+            try s.withUnsafeBytes { b in try Result { () throws(OMError) in try w.string(b) }.get() }
+            expected += reference(s)
+        }
+        try Result { () throws(OMError) in try w.flush() }.get()
+        var got = [UInt8](repeating: 0, count: expected.count + 16)
+        let n = pread(fd, &got, got.count, 0)
+        #expect(n == expected.count)
+        #expect(Array(got[0..<max(n, 0)]) == expected)
+    }
+}

@@ -58,13 +58,36 @@ final class JSONLWriter {
         buf[used] = 34
         used += 1
         let hex = JSONLWriter.hex.utf8Start
-        for b in bytes {
-            if b >= 0x20 && b != 34 && b != 92 {
-                if used == capacity { try flush() }
-                buf[used] = b
-                used += 1
-                continue
+        guard let base = bytes.baseAddress else {
+            try reserve(1)
+            buf[used] = 34
+            used += 1
+            return
+        }
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            // The run of bytes that need no escape goes in one copy; it is
+            // found eight bytes at a time while no byte is a control
+            // character, '"' or '\\' (exact tests: non-ASCII bytes pass).
+            var j = i
+            while n - j >= 8 {
+                let w = base.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                if JSONLWriter.needsEscape(w) { break }
+                j += 8
             }
+            while j < n {
+                let b = base.load(fromByteOffset: j, as: UInt8.self)
+                if b < 0x20 || b == 34 || b == 92 { break }
+                j += 1
+            }
+            if j > i {
+                try raw(UnsafeRawBufferPointer(start: base + i, count: j - i))
+                i = j
+                if i == n { break }
+            }
+            let b = base.load(fromByteOffset: i, as: UInt8.self)
+            i += 1
             try reserve(6)
             buf[used] = 92
             switch b {
@@ -82,6 +105,19 @@ final class JSONLWriter {
         try reserve(1)
         buf[used] = 34
         used += 1
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether one of the eight bytes of `w` is below 0x20, '"' or '\\'.
+    @inline(__always)
+    static func needsEscape(_ w: UInt64) -> Bool {
+        let below = (w &- 0x20 &* ones) & ~w & highs
+        let q = w ^ (0x22 &* ones), bs = w ^ (0x5C &* ones)
+        let quote = (q &- ones) & ~q & highs
+        let slash = (bs &- ones) & ~bs & highs
+        return (below | quote | slash) != 0
     }
 
     func string(_ s: String) throws(OMError) {
