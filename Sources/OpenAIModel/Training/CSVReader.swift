@@ -160,6 +160,20 @@ struct CSVReader: ~Copyable {
     private static let comma: UInt8 = 0x2C
 
     /// Advances to the next record; false at the end of the input.
+    /// Whether one of the eight bytes of `w` ends a plain run of a field:
+    /// a non-ASCII byte (its sequence is checked byte by byte), a line end,
+    /// or `delimiter` (',' outside quotes, '"' inside). Plain ASCII runs are
+    /// skipped eight bytes at a time.
+    @inline(__always)
+    static func stops(_ w: UInt64, _ delimiter: UInt8) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func has(_ c: UInt8) -> UInt64 {
+            let x = w ^ (UInt64(c) &* ones)
+            return (x &- ones) & ~x
+        }
+        return ((w | has(delimiter) | has(lf) | has(cr)) & highs) != 0
+    }
+
     mutating func next() throws(OMError) -> Bool {
         if let e = pendingError { throw e }
         guard let p = buf else { return false }
@@ -211,6 +225,10 @@ struct CSVReader: ~Copyable {
                 var j = pos
                 let e = end
                 var b: UInt8 = 0
+                while e &- j >= 8, !CSVReader.stops(UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self),
+                                                    CSVReader.comma) {
+                    j &+= 8
+                }
                 while j < e {
                     b = p[j]
                     if b > CSVReader.comma && b < 0x80 {
@@ -262,6 +280,10 @@ struct CSVReader: ~Copyable {
                 var j = pos
                 let e = end
                 var b: UInt8 = 0
+                while e &- j >= 8, !CSVReader.stops(UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self),
+                                                    CSVReader.quote) {
+                    j &+= 8
+                }
                 while j < e {
                     b = p[j]
                     if b > CSVReader.quote && b < 0x80 {
