@@ -508,6 +508,8 @@ def test_dist_runs_the_c_demo_without_the_toolchain(dist, tenant, tmp_path):
     run_env = bare_env(dist, OPENAI_BASE_URL=tenant.base_url, OPENAI_API_KEY=tenant.key,
                        OM_DEMO_LOCAL_SERVER=1, TMPDIR=tmp_path, LD_DEBUG="files")
     prefix = hiding_prefix() or []
+    print("\ntoolchain libraries hidden by an empty mount" if prefix else
+          "\nno mount namespace here: relying on env -i and the list of loaded objects")
     r = run(prefix + [str(exe), str(DATA)], run_env)
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
     assert r.stdout.rstrip().endswith("demo: 8 steps, 0 failed, 0 skipped")
@@ -563,3 +565,35 @@ def test_dist_load_time(dist, tmp_path):
     for name, (load, create) in medians.items():
         print(f"\n{name}: load {load:.1f} ms, first om_create {create:.2f} ms (median of 9)")
     assert medians["dist"][0] < 1000
+
+
+# ---------------------------------------------------------------------------
+# the README's quickstarts
+# ---------------------------------------------------------------------------
+
+def readme_block(section, language):
+    text = (ROOT / "README.md").read_text()
+    part = text[text.index(f"## {section}\n"):]
+    part = part[:part.index("\n## ", 1)]
+    return re.search(rf"```{language}\n(.*?)```", part, re.S).group(1)
+
+
+def test_readme_quickstart_in_c(env, tenant, tmp_path):
+    source = tmp_path / "hello.c"
+    source.write_text(readme_block("Quickstart in C", "c"))
+    exe = tmp_path / "hello"
+    run(["cc", *CFLAGS.split(), str(source), f"-I{ROOT / 'include'}", f"-L{LIB.parent}", "-lopenaimodel",
+         f"-Wl,-rpath,{LIB.parent}", "-o", str(exe)], check=True)
+    assert run([str(exe)], env, check=True).stdout == HELLO_REPLY + "\n"
+    env["OPENAI_API_KEY"] = "sk-invalid-readme"
+    r = run([str(exe)], env)
+    assert r.returncode == 1 and "401" in r.stderr and "sk-invalid-readme" not in r.stderr, r.stderr
+
+
+def test_readme_quickstart_in_python(env, tenant):
+    code = "import sys\nsys.path.insert(0, %r)\n" % str(ROOT / "bindings/python") + \
+        readme_block("Quickstart in Python", "python")
+    r = run([sys.executable, "-c", code], env, check=True)
+    assert r.stdout == HELLO_REPLY + "\nYou said: Tell me a short story.\n"
+    sent = chat_requests(tenant)
+    assert sent[0]["json"]["messages"][0] == {"role": "system", "content": "You are a helpful assistant."}
