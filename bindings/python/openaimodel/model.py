@@ -13,15 +13,21 @@ once.
 
 from __future__ import annotations
 
-import collections
 import ctypes
 import math
 import os
-import threading
 import time
+from _thread import allocate_lock
 
-# typing and json cost start-up time: typing is for type checkers only, json
-# is imported by the calls that return JSON.
+# threading (with functools and collections) is imported where a thread, an
+# event or a condition is needed: it is a tenth of a program's start-up.
+try:
+    from _thread import _local as _ThreadLocal     # what threading.local is
+except ImportError:  # pragma: no cover - other Pythons
+    from threading import local as _ThreadLocal
+
+# typing and json cost start-up time too: typing is for type checkers only,
+# json is imported by the calls that return JSON.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
@@ -111,7 +117,7 @@ class _LogSink:
 
     def __init__(self, fn: LogCallback) -> None:
         self.fn = fn
-        self.local = threading.local()
+        self.local = _ThreadLocal()
 
     def __call__(self, level: int, message: Optional[bytes], _userdata: Any) -> None:
         try:
@@ -171,10 +177,10 @@ class OpenAIModel:
                  model_name: str = "gpt-4o-mini", assistant_id: Optional[str] = None, *,
                  base_url: Optional[str] = None, **options: Any) -> None:
         self._handle: Optional[int] = None
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
+        self._lock = allocate_lock()
+        self._cond: Any = None      # made by a close() that must wait for calls
         self._inflight = 0
-        self._local = threading.local()
+        self._local = _ThreadLocal()
         self._log_sink: Optional[_LogSink] = None
         self._log_cb: Any = None
 
@@ -254,10 +260,14 @@ class OpenAIModel:
         waited for; later calls raise ``ModelClosedError``. Safe to call twice."""
         if getattr(self._local, "depth", 0):
             raise RuntimeError("OpenAIModel.close() called from a callback of a call on this model")
-        with self._cond:
+        with self._lock:
             handle = self._handle
             if handle is None:
                 return
+            if self._inflight:
+                import threading
+
+                self._cond = threading.Condition(self._lock)
             self._handle = None
             if self._inflight:
                 _lib.om_cancel(handle)
@@ -309,7 +319,7 @@ class OpenAIModel:
         self._local.depth -= 1
         with self._lock:
             self._inflight -= 1
-            if not self._inflight and self._handle is None:
+            if not self._inflight and self._cond is not None:
                 self._cond.notify_all()     # close() is waiting for the last call
 
     def _error(self, handle: int, status: int) -> OpenAIModelError:
@@ -424,7 +434,7 @@ class OpenAIModel:
                     local.depth = 0
                     with self._lock:
                         self._inflight -= 1
-                        if not self._inflight and self._handle is None:
+                        if not self._inflight and self._cond is not None:
                             self._cond.notify_all()
                 if error is not None:
                     raise error
@@ -456,7 +466,10 @@ class OpenAIModel:
         # older than STREAM_WAKE_INTERVAL; a reader that found nothing looks
         # again after at most that long. (Waking the reader for every piece cost
         # a thread switch per piece, more than all the other work on it.)
-        pending: Deque[bytes] = collections.deque()
+        import threading
+        from collections import deque
+
+        pending: Deque[bytes] = deque()
         wake = threading.Condition(threading.Lock())
         state = _StreamState()
         stop = threading.Event()
