@@ -135,9 +135,10 @@ class _LogSink:
 class _StreamState:
     """What ask_stream's worker and reader share besides the pieces."""
 
-    __slots__ = ("waiting", "last_wake", "outcome")
+    __slots__ = ("stop", "waiting", "last_wake", "outcome")
 
     def __init__(self) -> None:
+        self.stop = False           # the reader has left: stop the transfer
         self.waiting = False
         self.last_wake = 0.0
         self.outcome: Optional[Tuple[str, Any]] = None
@@ -472,16 +473,14 @@ class OpenAIModel:
         pending: Deque[bytes] = deque()
         wake = threading.Condition(threading.Lock())
         state = _StreamState()
-        stop = threading.Event()
         errors: List[BaseException] = []
-        string_at = ctypes.string_at
         monotonic = time.monotonic
 
-        def on_delta(delta: Optional[int], length: int, _userdata: Any) -> int:
-            if stop.is_set() or errors:
+        def on_delta(delta: Any, length: int, _userdata: Any) -> int:
+            if state.stop or errors:
                 return 1
             try:
-                pending.append(string_at(delta, length) if delta else b"")
+                pending.append(delta[:length] if delta else b"")
                 if state.waiting:
                     now = monotonic()
                     if len(pending) >= STREAM_WAKE_BATCH or now - state.last_wake >= STREAM_WAKE_INTERVAL:
@@ -538,7 +537,7 @@ class OpenAIModel:
                     return
                 raise value
         finally:
-            stop.set()
+            state.stop = True
             # The flag is seen at the next piece, which normally follows at once.
             # A stalled stream delivers none: then the worker is left to end by
             # itself (at the next piece, the idle timeout, cancel() or close()).
