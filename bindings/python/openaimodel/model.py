@@ -422,14 +422,21 @@ class OpenAIModel:
                 local.depth = 1
                 try:
                     try:
-                        pointer, ref = local.out
+                        pointer, ref, chars = local.reply
                     except AttributeError:
                         pointer = ctypes.c_void_p()
                         ref = ctypes.byref(pointer)
-                        local.out = (pointer, ref)
+                        chars = ctypes.c_char_p.from_buffer(pointer)   # the same pointer, read as text
+                        local.reply = (pointer, ref, chars)
                     pointer.value = None
                     status = _lib.om_ask(handle, data, None, attempts, ref)
-                    text = _lib.take_string(pointer)
+                    address = pointer.value
+                    text = None
+                    if address:
+                        try:
+                            text = chars.value.decode("utf-8", "replace")
+                        finally:
+                            _lib.om_string_free(address)
                     error = None if status == _lib.OM_OK else self._error(handle, status)
                 finally:
                     local.depth = 0
