@@ -172,3 +172,29 @@ def test_request_is_valid_json_with_quotes(model, tenant):
     msg = 'He said "hi" and \\ left'
     assert model.ask(msg) == "You said: " + msg
     assert json.dumps(chat_requests(tenant)[0]["json"]["messages"][-1]["content"]) == json.dumps(msg)
+
+
+def test_calls_of_every_kind_in_turn_on_one_connection(model, tenant):
+    """The library keeps a connection's request set-up between plain requests
+    of the same kind; the next request of that kind must send its own body
+    and key, and requests of other kinds in between must inherit nothing
+    (method, body, headers)."""
+    for i in range(3):
+        assert model.ask(f"first {i}") == f"You said: first {i}"
+        assert model.ask(f"second {i}") == f"You said: second {i}"
+        assert isinstance(model.list_models, list)
+        assert isinstance(model.list_models, list)
+        assert "".join(model.ask_stream(f"streamed {i}")) == f"You said: streamed {i}"
+        assert model.ask(f"third {i}") == f"You said: third {i}"
+    reqs = [r for r in tenant.requests() if r["path"].startswith("/v1/")]
+    kinds = [(r["method"], r["path"]) for r in reqs]
+    chat, models = ("POST", "/v1/chat/completions"), ("GET", "/v1/models")
+    assert kinds == [chat, chat, models, models, chat, chat] * 3
+    keys = [r["headers"].get("idempotency-key") for r in reqs]
+    posts = [k for (m, _), k in zip(kinds, keys) if m == "POST"]
+    assert all(posts) and len(set(posts)) == len(posts)          # a new key for every call
+    assert all(k is None for (m, _), k in zip(kinds, keys) if m == "GET")
+    bodies = [r.get("json") for r in reqs]
+    assert [b["messages"][-1]["content"] for b in bodies if b] == [
+        f"{w} {i}" for i in range(3) for w in ("first", "second", "streamed", "third")]
+    assert [bool(b and b.get("stream")) for b in bodies] == [False, False, False, False, True, False] * 3

@@ -87,6 +87,10 @@ final class Slot: @unchecked Sendable {
     /// call holding the slot touches it.
     var headerCache: (kind: Int, list: UnsafeMutablePointer<curl_slist>, keyDigits: UnsafeMutablePointer<UInt8>?)?
 
+    /// The kind and settings of the plain request the easy handle is set up
+    /// for (see runTransfer), or nil.
+    var plainSetup: (kind: Int, settings: TransferSettings)?
+
     deinit {
         if let c = headerCache { curl_slist_free_all(c.list) }
         curl_easy_cleanup(easy)

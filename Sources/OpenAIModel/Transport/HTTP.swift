@@ -235,7 +235,7 @@ private let xferCallback: curl_xferinfo_callback = { ud, _, dlnow, ultotal, ulno
 }
 
 /// Settings a transfer needs from the handle.
-struct TransferSettings {
+struct TransferSettings: Equatable {
     var connectTimeoutMs: Int
     var timeoutMs: Int
     var idleTimeoutMs: Int
@@ -250,8 +250,28 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
                  headerList: UnsafeMutablePointer<curl_slist>?, jsonBody: UnsafeRawBufferPointer?,
                  settings: TransferSettings, transfer: Transfer, cancel: CancelToken) -> CURLcode {
     let e = slot.easy
-    curl_easy_reset(e)
+    let ud = Unmanaged.passUnretained(transfer).toOpaque()
     slot.errorBuffer[0] = 0
+    // libcurl keeps an easy handle's options between transfers: a plain
+    // request of the same kind and settings as the slot's last one sets only
+    // what differs (URL, headers, body, the transfer's pointers) instead of
+    // resetting the handle and setting some twenty options again.
+    let plain = plainKind(request, settings)
+    let reuse = plain != nil && slot.plainSetup.map { $0.kind == plain && $0.settings == settings } == true
+    slot.plainSetup = nil
+    if reuse {
+        _ = omc_setopt_str(e, CURLOPT_URL, url)
+        _ = omc_setopt_slist(e, CURLOPT_HTTPHEADER, headerList)
+        _ = omc_setopt_ptr(e, CURLOPT_WRITEDATA, ud)
+        _ = omc_setopt_ptr(e, CURLOPT_HEADERDATA, ud)
+        if case .json = request.body {
+            _ = omc_setopt_off(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(jsonBody?.count ?? 0))
+            _ = omc_setopt_ptr(e, CURLOPT_POSTFIELDS, jsonBody?.baseAddress)
+        }
+        return drive(slot: slot, request: request, settings: settings, transfer: transfer, cancel: cancel,
+                     plain: plain)
+    }
+    curl_easy_reset(e)
     _ = omc_setopt_ptr(e, CURLOPT_ERRORBUFFER, slot.errorBuffer)
     _ = omc_setopt_share(e, share.handle)
     _ = omc_setopt_long(e, CURLOPT_NOSIGNAL, 1)
@@ -270,7 +290,6 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
     if let c = settings.caFile { _ = omc_setopt_str(e, CURLOPT_CAINFO, c) }
     _ = omc_setopt_slist(e, CURLOPT_HTTPHEADER, headerList)
 
-    let ud = Unmanaged.passUnretained(transfer).toOpaque()
     _ = omc_setopt_write(e, CURLOPT_WRITEFUNCTION, writeCallback)
     _ = omc_setopt_ptr(e, CURLOPT_WRITEDATA, ud)
     _ = omc_setopt_write(e, CURLOPT_HEADERFUNCTION, headerCallback)
@@ -333,6 +352,26 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
         _ = omc_setopt_ptr(e, CURLOPT_XFERINFODATA, ud)
     }
 
+    return drive(slot: slot, request: request, settings: settings, transfer: transfer, cancel: cancel,
+                 plain: plain)
+}
+
+/// Which plain request this is (a JSON POST, a body-less GET or POST, with
+/// no progress callback), or nil.
+private func plainKind(_ r: HTTPRequest, _ s: TransferSettings) -> Int? {
+    guard r.uploadProgress == nil, s.idleTimeoutMs <= 0 else { return nil }
+    switch r.body {
+    case .json: return r.method == "POST" ? 1 : nil
+    case .none: return r.method == "GET" ? 2 : (r.method == "POST" ? 3 : nil)
+    default: return nil
+    }
+}
+
+/// Runs the transfer set up on the slot's easy handle.
+private func drive(slot: Slot, request: HTTPRequest, settings: TransferSettings, transfer: Transfer,
+                   cancel: CancelToken, plain: Int?) -> CURLcode {
+    let e = slot.easy
+    slot.plainSetup = plain.map { (kind: $0, settings: settings) }
     let mc = curl_multi_add_handle(slot.multi, e)
     guard mc == CURLM_OK else {
         transfer.abort = .network("libcurl refused the transfer: \(String(cString: curl_multi_strerror(mc)))")
@@ -342,7 +381,7 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
 
     let idleNs = UInt64(max(settings.idleTimeoutMs, 0)) &* 1_000_000
     transfer.tracksActivity = idleNs > 0
-    transfer.lastActivity = Sys.nanos()
+    if idleNs > 0 { transfer.lastActivity = Sys.nanos() }
     var running: Int32 = 1
     while true {
         let rc = curl_multi_perform(slot.multi, &running)
