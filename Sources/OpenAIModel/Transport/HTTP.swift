@@ -138,6 +138,7 @@ final class Transfer {
         if end >= 5, line[0] == 72, line[1] == 84, line[2] == 84, line[3] == 80, line[4] == 47 {  // "HTTP/"
             // A new response (after 100 Continue or on a retry): start over.
             headers = HeaderList()
+            headers.items.reserveCapacity(16)  // one allocation for a response's headers
             status = Transfer.statusCode(UnsafeRawBufferPointer(rebasing: line[0..<end]))
             return
         }
