@@ -698,15 +698,23 @@ def machine():
 
 
 def versions(nginx):
-    sdk = subprocess.run([str(VPY), "-c", "import openai, httpx, pydantic, sys; "
-                          "print(openai.__version__, httpx.__version__, pydantic.__version__, sys.version.split()[0])"],
-                         capture_output=True, text=True).stdout.split()
+    # The SDK's HTTP client is httpx, or httpx2 in its later versions.
+    sdk = subprocess.run([str(VPY), "-c", "import sys\nfrom importlib.metadata import version\n"
+                          "def v(*names):\n"
+                          "    for n in names:\n"
+                          "        try:\n"
+                          "            return n + ' ' + version(n)\n"
+                          "        except Exception:\n"
+                          "            pass\n"
+                          "    return '?'\n"
+                          "print(version('openai'), v('httpx', 'httpx2'), version('pydantic'), sys.version.split()[0], "
+                          "sep='|')"], capture_output=True, text=True).stdout.strip().split("|")
     curl = first_line(["curl-config", "--version"]) or first_line(["pkg-config", "--modversion", "libcurl"])
     return {"libopenaimodel": first_line(["git", "-C", str(ROOT), "describe", "--always", "--dirty"]),
             "swift": first_line(["swift", "--version"]), "libcurl": curl,
             "jansson": first_line(["pkg-config", "--modversion", "jansson"]),
-            "nginx": first_line([nginx, "-v"]), "cc": first_line(["cc", "--version"]),
-            "openai": sdk[0] if sdk else None, "httpx": sdk[1] if len(sdk) > 1 else None,
+            "nginx": (first_line([nginx, "-v"]) or "").split(": ", 1)[-1] or None, "cc": first_line(["cc", "--version"]),
+            "openai": sdk[0] if sdk and sdk[0] else None, "http_client": sdk[1] if len(sdk) > 1 else None,
             "pydantic": sdk[2] if len(sdk) > 2 else None, "python": sdk[3] if len(sdk) > 3 else None,
             "binding": "bindings/python" if binding_available() else None}
 
@@ -723,7 +731,7 @@ def update_readme(results, text):
     block = (f"{begin}\n"
              f"Measured {results['date']} on {m['cpu']} ({m['nproc']} cores, {m['memory']}), "
              f"{m['os']}, Linux {m['kernel']}; load average {m['loadavg_start'][0]:.2f} at the start, "
-             f"{m['loadavg_end'][0]:.2f} at the end. openai {ver['openai']} (httpx {ver['httpx']}, "
+             f"{m['loadavg_end'][0]:.2f} at the end. openai {ver['openai']} ({ver['http_client']}, "
              f"pydantic {ver['pydantic']}), Python {ver['python']}, {ver['libcurl']}, {ver['nginx']}. "
              f"Medians of {results['params']['chat_runs']}–{results['params']['cold_runs']} runs per side "
              f"(train: {results['params']['train_runs']}, threads: {results['params']['thread_runs']}).\n\n"
