@@ -734,7 +734,10 @@ def versions(nginx):
                           "print(version('openai'), v('httpx', 'httpx2'), version('pydantic'), sys.version.split()[0], "
                           "sep='|')"], capture_output=True, text=True).stdout.strip().split("|")
     curl = first_line(["curl-config", "--version"]) or first_line(["pkg-config", "--modversion", "libcurl"])
-    return {"libopenaimodel": first_line(["git", "-C", str(ROOT), "describe", "--always", "--dirty"]),
+    commit = first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    code_changed = subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD", "--", "Sources", "include",
+                                   "Package.swift", "bindings", "bench"], capture_output=True).returncode != 0
+    return {"libopenaimodel": (commit or "?") + (" with uncommitted changes" if code_changed else ""),
             "swift": first_line(["swift", "--version"]), "libcurl": curl,
             "jansson": first_line(["pkg-config", "--modversion", "jansson"]),
             "nginx": (first_line([nginx, "-v"]) or "").split(": ", 1)[-1] or None, "cc": first_line(["cc", "--version"]),
