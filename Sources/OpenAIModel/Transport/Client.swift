@@ -20,8 +20,11 @@ final class HTTPClient: @unchecked Sendable {
     /// Sends a request, retrying by the policy up to `attempts` tries in all.
     /// With a `sink`, a 2xx event-stream body is delivered to it as it
     /// arrives; `mayRetry` then says whether a failed try may still be
-    /// repeated (not once text reached the host).
+    /// repeated (not once text reached the host), and `beforeTry` runs before
+    /// every try, so the sink's consumer starts each one afresh (bytes of an
+    /// event cut short by a failed try must not run into the next try's).
     func send(_ request: HTTPRequest, attempts: Int, call: Call, sink: StreamSink? = nil,
+              beforeTry: (() -> Void)? = nil,
               mayRetry: () -> Bool = { true }) throws(OMError) -> HTTPResponse {
         let slot = try pool.acquire()
         defer { pool.release(slot) }
@@ -37,18 +40,20 @@ final class HTTPClient: @unchecked Sendable {
         return try jsonBytes.withUnsafeBytes { body in
             Result { () throws(OMError) -> HTTPResponse in
                 try loop(request, slot: slot, url: url, headerList: headerList, body: body,
-                         settings: settings, attempts: max(attempts, 1), call: call, sink: sink, mayRetry: mayRetry)
+                         settings: settings, attempts: max(attempts, 1), call: call, sink: sink, beforeTry: beforeTry,
+                         mayRetry: mayRetry)
             }
         }.get()
     }
 
     private func loop(_ request: HTTPRequest, slot: Slot, url: String, headerList: UnsafeMutablePointer<curl_slist>?,
                       body: UnsafeRawBufferPointer, settings: TransferSettings, attempts: Int, call: Call,
-                      sink: StreamSink?, mayRetry: () -> Bool) throws(OMError) -> HTTPResponse {
+                      sink: StreamSink?, beforeTry: (() -> Void)?, mayRetry: () -> Bool) throws(OMError) -> HTTPResponse {
         var attempt = 1
         while true {
             try call.checkCancelled()
             if case .stream(let s, _) = request.body { try s.rewind() }
+            beforeTry?()
             let t = Transfer()
             t.sink = sink
             let started = Sys.nanos()
