@@ -14,6 +14,9 @@ final class HTTPClient: @unchecked Sendable {
         share = try CurlShare()
     }
 
+    /// The longest request URL sent.
+    static let maxURLBytes = 64 * 1024
+
     /// Total tries for a call: `attempts` if positive, else max_retries + 1.
     func tries(_ attempts: Int) -> Int { attempts > 0 ? attempts : config.maxRetries + 1 }
 
@@ -26,9 +29,15 @@ final class HTTPClient: @unchecked Sendable {
     func send(_ request: HTTPRequest, attempts: Int, call: Call, sink: StreamSink? = nil,
               beforeTry: (() -> Void)? = nil,
               mayRetry: () -> Bool = { true }) throws(OMError) -> HTTPResponse {
+        let url = makeURL(request)
+        // An id or cursor of megabytes would make a URL no server takes (and
+        // libcurl refuses URLs over 8 MB): refused here, without echoing it.
+        guard url.utf8.count <= HTTPClient.maxURLBytes else {
+            throw .invalidArgument("the request URL for \(request.method) would be \(url.utf8.count) bytes long "
+                                   + "(at most \(HTTPClient.maxURLBytes)): an id or cursor argument is too long")
+        }
         let slot = try pool.acquire()
         defer { pool.release(slot) }
-        let url = makeURL(request)
         let headerList = makeHeaders(request)
         defer { curl_slist_free_all(headerList) }
         let settings = TransferSettings(

@@ -216,7 +216,10 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
     _ = omc_setopt_ptr(e, CURLOPT_ERRORBUFFER, slot.errorBuffer)
     _ = omc_setopt_share(e, share.handle)
     _ = omc_setopt_long(e, CURLOPT_NOSIGNAL, 1)
-    _ = omc_setopt_str(e, CURLOPT_URL, url)
+    if omc_setopt_str(e, CURLOPT_URL, url) != CURLE_OK {
+        transfer.abort = .invalidArgument("libcurl refused the request URL (\(url.utf8.count) bytes)")
+        return CURLE_URL_MALFORMAT
+    }
     _ = omc_setopt_str(e, CURLOPT_PROTOCOLS_STR, "http,https")
     _ = omc_setopt_long(e, CURLOPT_FOLLOWLOCATION, 0)
     _ = omc_setopt_long(e, CURLOPT_TCP_KEEPALIVE, 1)
