@@ -214,6 +214,7 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
     curl_easy_reset(e)
     slot.errorBuffer[0] = 0
     _ = omc_setopt_ptr(e, CURLOPT_ERRORBUFFER, slot.errorBuffer)
+    slot.share = share
     _ = omc_setopt_share(e, share.handle)
     _ = omc_setopt_long(e, CURLOPT_NOSIGNAL, 1)
     if omc_setopt_str(e, CURLOPT_URL, url) != CURLE_OK {
