@@ -93,7 +93,9 @@ final class HTTPClient: @unchecked Sendable {
                 call.log.info("\(request.label) failed after \(ms) ms: \(failure.message)")
                 let retryable: Bool
                 switch failure {
-                case .network: retryable = true
+                // A certificate that fails verification fails the same way
+                // next time: not retried.
+                case .network: retryable = !HTTPClient.isCertificateFailure(rc)
                 case .timeout: retryable = t.abort == nil  // libcurl's timeouts; an idle stall is not retried
                 default: retryable = false
                 }
@@ -169,6 +171,18 @@ final class HTTPClient: @unchecked Sendable {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether libcurl refused the server's certificate (or could not use
+    /// the CA bundle): a verdict that a retry cannot change.
+    static func isCertificateFailure(_ rc: CURLcode) -> Bool {
+        switch rc {
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
+            return true
+        default:
+            return false
+        }
     }
 
     /// Turns a libcurl failure into the library's error.
