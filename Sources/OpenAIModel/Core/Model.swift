@@ -1,6 +1,5 @@
 import COpenAIModel
 import Glibc
-import Synchronization
 
 /// The object behind an om_model handle.
 final class Model: @unchecked Sendable {
@@ -8,15 +7,15 @@ final class Model: @unchecked Sendable {
     let client: HTTPClient
     let dialogue: DialogueStore
     /// Error state per calling thread.
-    private let threads = Mutex<[UInt: ThreadState]>([:])
+    private let threads = Locked<[UInt: ThreadState]>([:])
     /// State shared by the handle's calls.
-    let shared: Mutex<SharedState>
+    let shared: Locked<SharedState>
 
     init(config: Config) throws(OMError) {
         self.config = config
         client = try HTTPClient(config: config)
         dialogue = DialogueStore(config: config)
-        shared = Mutex(SharedState(tokenParam: config.tokenLimitParam,
+        shared = Locked(SharedState(tokenParam: config.tokenLimitParam,
                                    pendingAssistantID: config.assistantID))
     }
 
@@ -83,7 +82,7 @@ enum Handles {
         /// aligned pointers (hosts may keep them in pointer-typed fields).
         var next: UInt = 0x10_000
     }
-    private static let registry = Mutex(Registry())
+    private static let registry = Locked(Registry())
 
     static func register(_ m: Model) -> OpaquePointer {
         registry.withLock { r -> OpaquePointer in

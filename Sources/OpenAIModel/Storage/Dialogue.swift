@@ -30,7 +30,7 @@ final class DialogueStore: @unchecked Sendable {
         var loaded = false
         var fd: Int32 = -1
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// nil: memory only.
     let path: String?
     private static let counter = Atomic<Int>(0)

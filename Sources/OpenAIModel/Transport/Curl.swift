@@ -118,7 +118,7 @@ final class SlotPool: @unchecked Sendable {
         var idle: [Slot] = []
         var busy: [ObjectIdentifier: Slot] = [:]
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Idle slots kept for reuse beyond this are closed.
     private let maxIdle = 16
 
