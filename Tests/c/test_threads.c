@@ -12,7 +12,7 @@
 #define THREADS 8
 
 static om_model *shared;
-static volatile int stop_cancelling = 0;
+static int stop_cancelling = 0; /* read and written with __atomic builtins */
 static int iterations = 24;
 
 struct result {
@@ -80,7 +80,7 @@ static void *worker(void *arg) {
 static void *canceller(void *arg) {
     int *n = (int *)arg;
     unsigned seed = (unsigned)getpid();
-    while (!stop_cancelling) {
+    while (!__atomic_load_n(&stop_cancelling, __ATOMIC_ACQUIRE)) {
         usleep(40000 + (useconds_t)(rand_r(&seed) % 100000));
         if (om_cancel(shared) == OM_OK) (*n)++;
     }
@@ -112,7 +112,7 @@ static void shared_handle_with_cancels(void) {
     pthread_create(&c, NULL, canceller, &cancels);
     for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, worker, &r[i]);
     for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
-    stop_cancelling = 1;
+    __atomic_store_n(&stop_cancelling, 1, __ATOMIC_RELEASE);
     pthread_join(c, NULL);
 
     struct result sum;
