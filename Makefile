@@ -1,8 +1,10 @@
 # libopenaimodel - build, test, install.
 #   make            release library: .build/release/libopenaimodel.so (+ .so.1)
-#   make test       every test suite (Swift, C, Python) against the test server
-#   make demo       the demo (examples/demo.c), end to end
+#   make test       every test suite (Swift, C, Python, examples) against the test server
+#   make demo       the demo (examples/demo.c), end to end; demo-python: examples/python/demo.py
+#   make examples   the C examples, into examples/bin, against the library built here
 #   make install PREFIX=/usr/local
+#   make dist       a library with the Swift runtime linked in, into dist/
 #   make sanitize   Swift and C tests under AddressSanitizer, the threads test
 #                   under ThreadSanitizer (separate builds in .build-asan, .build-tsan)
 #   make fuzz       libFuzzer targets, FUZZ_RUNS inputs each (default 1,000,000)
@@ -16,8 +18,15 @@ LIB      := $(BUILD)/libopenaimodel.so
 VERSION  := 1.0.0
 SOVER    := 1
 
-.PHONY: all lib deps test test-swift test-c test-python install uninstall clean \
-	sanitize sanitize-address sanitize-thread fuzz fuzz-build fuzz-short
+# The examples' warnings; `make test` builds them with -Werror too.
+EXAMPLE_CFLAGS ?= -std=c99 -O2 -g -Wall -Wextra
+# The toolchain's static Swift libraries (for make dist).
+SWIFT_STATIC ?= $(abspath $(dir $(realpath $(shell command -v $(SWIFT))))/../lib/swift_static/linux)
+DIST       := dist
+DIST_BUILD := .build-dist/release
+
+.PHONY: all lib deps test test-swift test-c test-python test-examples examples demo demo-python \
+	install uninstall dist clean sanitize sanitize-address sanitize-thread fuzz fuzz-build fuzz-short
 
 all: lib
 
@@ -43,6 +52,21 @@ test-c: lib
 test-python: lib
 	$(PYTEST) Tests/python || [ $$? -eq 5 ]
 
+test-examples: lib
+	$(PYTEST) Tests/examples || [ $$? -eq 5 ]
+
+examples: lib
+	$(MAKE) -C examples CC="$(CC)" CFLAGS="$(EXAMPLE_CFLAGS)" OM_CFLAGS="-I$(CURDIR)/include" \
+		OM_LIBS="-L$(CURDIR)/$(BUILD) -lopenaimodel -Wl,-rpath,$(CURDIR)/$(BUILD)"
+
+# Without OPENAI_API_KEY (or OPENAI_BASE_URL) the demo runs against the local test server.
+demo: examples
+	@sh scripts/demo.sh examples/bin/demo
+
+demo-python: lib
+	@OPENAIMODEL_LIBRARY=$(CURDIR)/$(LIB) PYTHONPATH=$(CURDIR)/bindings/python \
+		sh scripts/demo.sh $(PYTHON) examples/python/demo.py
+
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libopenaimodel.so.$(SOVER)
@@ -54,6 +78,31 @@ install: lib
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libopenaimodel.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libopenaimodel.so \
 		$(DESTDIR)$(PREFIX)/include/openaimodel.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/openaimodel.pc
+
+# A release library that needs no Swift toolchain on the host: the Swift
+# runtime is linked in statically (its symbols stay hidden: only om_* is
+# exported). Built in its own scratch folder, so it never invalidates the
+# normal build. dist/: lib/libopenaimodel.so.1 (stripped), the .so link,
+# include/openaimodel.h, lib/pkgconfig/openaimodel.pc (relocatable), and a
+# tarball of those.
+dist: deps
+	$(SWIFT) build -c release --product openaimodel --scratch-path .build-dist \
+		-Xswiftc -static-stdlib -Xlinker -L$(SWIFT_STATIC)
+	rm -rf $(DIST)
+	install -d $(DIST)/lib/pkgconfig $(DIST)/include
+	strip --strip-unneeded -o $(DIST)/lib/libopenaimodel.so.$(SOVER) $(DIST_BUILD)/libopenaimodel.so
+	ln -sf libopenaimodel.so.$(SOVER) $(DIST)/lib/libopenaimodel.so
+	install -m 0644 include/openaimodel.h $(DIST)/include/openaimodel.h
+	sed -e 's|@PREFIX@|$${pcfiledir}/../..|g' -e 's|@VERSION@|$(VERSION)|g' openaimodel.pc.in \
+		> $(DIST)/lib/pkgconfig/openaimodel.pc
+	tar -C $(DIST) -czf $(DIST)/libopenaimodel-$(VERSION)-linux-$$(uname -m).tar.gz lib include
+	@if readelf -d $(DIST)/lib/libopenaimodel.so.$(SOVER) | grep -q 'NEEDED.*libswift'; then \
+		echo "dist: the library still needs a Swift runtime library" >&2; exit 1; fi
+	@echo "dist: $(DIST)/lib/libopenaimodel.so.$(SOVER), $$(stat -c %s $(DIST)/lib/libopenaimodel.so.$(SOVER)) bytes, needs:" \
+		$$(readelf -d $(DIST)/lib/libopenaimodel.so.$(SOVER) | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')
+
+clean:
+	rm -rf .build .build-dist .build-asan .build-tsan $(DIST) Tests/c/bin Tests/c/bin-* Tests/fuzz/bin examples/bin
 
 # ---- sanitizers ----
 # The library and the Swift tests are built with the sanitizer (debug, own
@@ -104,6 +153,3 @@ fuzz: fuzz-build
 
 fuzz-short: fuzz-build
 	@for t in $(FUZZ_TARGETS); do sh Tests/fuzz/run.sh $$t $(FUZZ_SHORT_RUNS) || exit 1; done
-
-clean:
-	rm -rf .build .build-asan .build-tsan Tests/c/bin Tests/c/bin-* Tests/fuzz/bin examples/bin

@@ -107,6 +107,25 @@ static void list_models(void) {
     om_free(m);
 }
 
+static void connection_reused(void) {
+    const char *key = th_key("keepalive");
+    om_model *m = th_model(key);
+    for (int i = 0; i < 3; i++) {
+        char *out = NULL;
+        CHECK_STATUS(om_list_models(m, &out), OM_OK, m);
+        om_string_free(out);
+    }
+    json_t *log = th_requests(key);
+    json_int_t p0 = json_integer_value(json_object_get(json_array_get(log, 0), "remote_port"));
+    CHECK(json_array_size(log) == 3 && p0 > 0, "no client port in the server's log");
+    for (size_t i = 1; i < json_array_size(log); i++) {
+        json_int_t pi = json_integer_value(json_object_get(json_array_get(log, i), "remote_port"));
+        CHECK(p0 == pi, "request %zu came on a new connection (port %lld, then %lld)", i, (long long)p0, (long long)pi);
+    }
+    json_decref(log);
+    om_free(m);
+}
+
 static void org_and_project_headers(void) {
     const char *key = th_key("orgproj");
     om_options o = OM_OPTIONS_INIT;
@@ -491,6 +510,7 @@ int main(void) {
     RUN(plain_http_refused_for_remote_hosts);
     RUN(status_strings);
     RUN(list_models);
+    RUN(connection_reused);
     RUN(org_and_project_headers);
     RUN(null_arguments);
     RUN(auth_error);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <sys/resource.h>
 #include "harness.h"
 
 static char dir[400];
@@ -460,6 +461,42 @@ static void wait_times_out(void) {
     om_free(m);
 }
 
+/* A large CSV converts and uploads with memory that does not grow with it. */
+static void large_csv_bounded_memory(void) {
+    const char *key = th_key("largecsv");
+    om_model *m = th_model(key);
+    size_t mb = getenv("OM_TEST_LARGE_CSV_MB") ? (size_t)atoi(getenv("OM_TEST_LARGE_CSV_MB")) : 100;
+    char path[600];
+    snprintf(path, sizeof path, "%s/large.csv", dir);
+    FILE *f = fopen(path, "wb");
+    fputs("prompt,completion,system\n", f);
+    size_t written = 0, rows = 0;
+    while (written < mb * 1024 * 1024) {
+        int n = fprintf(f, "\"Question %zu, with a comma and \"\"quotes\"\"\",Answer number %zu: "
+                        "lorem ipsum dolor sit amet consectetur adipiscing elit,Be brief.\n", rows, rows);
+        written += (size_t)n;
+        rows++;
+    }
+    fclose(f);
+    struct rusage after;
+    double t0 = th_now();
+    char *job = NULL;
+    CHECK_STATUS(om_train(m, NULL, NULL, path, 1, &job), OM_OK, m);
+    double dt = th_now() - t0;
+    getrusage(RUSAGE_SELF, &after);
+    long peak_mb = after.ru_maxrss / 1024;
+    json_t *files = th_ctl(key, "files", NULL);
+    json_int_t lines = json_integer_value(json_object_get(json_array_get(files, 0), "line_count"));
+    CHECK(lines == (json_int_t)rows, "%lld lines uploaded for %zu rows", (long long)lines, rows);
+    json_decref(files);
+    printf("  %zu MB CSV, %zu rows: converted and uploaded in %.2f s, peak resident memory %ld MB\n",
+           mb, rows, dt, peak_mb);
+    CHECK(peak_mb < 64, "peak resident memory %ld MB", peak_mb);
+    om_string_free(job);
+    unlink(path);
+    om_free(m);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_ALL);
     snprintf(dir, sizeof dir, "%s/train-%ld", getenv("OM_TEST_DATA_DIR"), (long)getpid());
@@ -475,5 +512,6 @@ int main(void) {
     RUN(registry);
     RUN(follow_jobs);
     RUN(wait_times_out);
+    RUN(large_csv_bounded_memory);
     return th_finish();
 }

@@ -35,7 +35,8 @@ def raw_exchange(tenant, method, path, body=b"", headers=None, timeout=10, key=N
     if not isinstance(body, (bytes, bytearray)):
         body = json.dumps(body).encode()
     hdrs = {"Host": u.netloc, "Authorization": f"Bearer {key or tenant.key}",
-            "Content-Type": "application/json", "Content-Length": str(len(body))}
+            "Content-Type": "application/json", "Content-Length": str(len(body)),
+            "Connection": "close"}
     hdrs.update(headers or {})
     hdrs = {k: v for k, v in hdrs.items() if v is not None}
     head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())

@@ -1,6 +1,7 @@
 """The WSGI application: OpenAI API routes, faults and the control API."""
 
 import hashlib
+import selectors
 import json
 import math
 import os
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 from werkzeug.serving import WSGIRequestHandler
+import werkzeug.serving as werkzeug_serving
 from werkzeug.wrappers import Response
 
 from . import chat, finetune, images, state, wire
@@ -235,11 +237,42 @@ class _Watched:
             close()
 
 
+# Whether the response being sent on this thread may leave the connection
+# open. werkzeug always sends "Connection: close"; the server keeps the
+# connection (HTTP/1.1 keep-alive, as the real API does) when it has read the
+# whole request body and no fault is acting on the connection.
+KEEPALIVE = threading.local()
+
+
+class _NoDrainSelectors:
+    """Stands in for the `selectors` module inside werkzeug.serving. After each
+    response werkzeug reads whatever the client sent next and throws it away
+    (it assumes every connection closes). On a connection kept open that
+    would eat the client's next request, so then the drain finds nothing."""
+
+    def __getattr__(self, name):
+        return getattr(selectors, name)
+
+    @staticmethod
+    def DefaultSelector():
+        sel = selectors.DefaultSelector()
+        if getattr(KEEPALIVE, "kept", False):
+            KEEPALIVE.kept = False
+            sel.select = lambda timeout=None: []
+        return sel
+
+
+werkzeug_serving.selectors = _NoDrainSelectors()
+
+
 class Handler(WSGIRequestHandler):
     """werkzeug's handler, with Nagle off, quiet drops and optional quiet logs."""
 
     quiet = False
     timeout = 300
+    # HTTP/1.1: connections stay open between requests (keep-alive), as with
+    # the real API, so clients' connection reuse is exercised.
+    protocol_version = "HTTP/1.1"
 
     def setup(self):
         super().setup()
@@ -247,6 +280,15 @@ class Handler(WSGIRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+
+    def send_header(self, keyword, value):
+        if (keyword.lower() == "connection" and value.lower() == "close"
+                and getattr(KEEPALIVE, "ok", False)
+                and (self.headers.get("Connection") or "").lower() != "close"):
+            KEEPALIVE.ok = False
+            KEEPALIVE.kept = True
+            return  # keep the connection open for the client's next request
+        super().send_header(keyword, value)
 
     def connection_dropped(self, error, environ=None):
         # the connection is gone (or was reset on purpose): never read from it again
@@ -273,6 +315,7 @@ class OpenAIServer:
 
     # -- the API --------------------------------------------------------------------
     def api(self, environ, start_response):
+        KEEPALIVE.ok = False
         t0 = time.monotonic()
         rid = state.request_id()
         method = environ.get("REQUEST_METHOD", "GET").upper()
@@ -298,6 +341,7 @@ class OpenAIServer:
             "method": method, "path": path,
             "query": dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
             "headers": logged_headers, "json": None, "body_size": 0, "body_sha256": None,
+            "remote_port": int(environ.get("REMOTE_PORT") or 0),
             "content_type": environ.get("CONTENT_TYPE") or None, "multipart": None,
             "time": time.time(), "fault": None, "status": None, "request_id": rid,
         }
@@ -330,6 +374,7 @@ class OpenAIServer:
             wire.reset(environ, "reset_request fault")
         handler, params = match_route(ctx.method, ctx.path)
         self.read_body(ctx, handler)
+        KEEPALIVE.ok = kind in (None, "status", "delay")
         self.validate(ctx, handler)
         if kind == "reset":
             wire.reset(environ, "reset fault")

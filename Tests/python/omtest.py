@@ -1,0 +1,21 @@
+"""Helpers shared by the binding's tests (the fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PACKAGE_ROOT = ROOT / "bindings" / "python"
+HEADER = ROOT / "include" / "openaimodel.h"
+
+# retry at once instead of after the library's backoff
+FAST_RETRY = {"retry-after-ms": "10"}
+
+
+def requests_to(tenant, path):
+    """The tenant's logged requests whose path starts with /v1<path>."""
+    return [r for r in tenant.requests() if r["path"].startswith("/v1" + path)]
+
+
+def chat_requests(tenant):
+    return requests_to(tenant, "/chat/completions")
