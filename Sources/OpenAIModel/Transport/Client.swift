@@ -43,7 +43,11 @@ final class HTTPClient: @unchecked Sendable {
         let settings = TransferSettings(
             connectTimeoutMs: config.connectTimeoutMs, timeoutMs: config.timeoutMs,
             idleTimeoutMs: config.idleTimeout(stream: request.stream),
-            proxy: config.proxy, caFile: config.caFile)
+            proxy: config.proxy, caFile: config.caFile,
+            // A loopback server is reached directly: a proxy from the
+            // environment (http_proxy) would otherwise receive the key in
+            // clear text over plain HTTP. An explicit proxy option is obeyed.
+            bypassEnvironmentProxy: config.proxy == nil && config.base.isLoopback)
         var jsonBytes: [UInt8] = []
         if case .json(let b) = request.body { jsonBytes = b }
         return try jsonBytes.withUnsafeBytes { body in

@@ -202,6 +202,8 @@ struct TransferSettings {
     var idleTimeoutMs: Int
     var proxy: String?
     var caFile: String?
+    /// No proxy from the environment (the base URL is on this machine).
+    var bypassEnvironmentProxy = false
 }
 
 /// Runs one HTTP exchange on a slot: sets the request up, drives it with
@@ -232,6 +234,7 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
     _ = omc_setopt_long(e, CURLOPT_SSL_VERIFYPEER, 1)
     _ = omc_setopt_long(e, CURLOPT_SSL_VERIFYHOST, 2)
     if let p = settings.proxy { _ = omc_setopt_str(e, CURLOPT_PROXY, p) }
+    if settings.bypassEnvironmentProxy { _ = omc_setopt_str(e, CURLOPT_NOPROXY, "*") }
     if let c = settings.caFile { _ = omc_setopt_str(e, CURLOPT_CAINFO, c) }
     _ = omc_setopt_slist(e, CURLOPT_HTTPHEADER, headerList)
 
