@@ -10,6 +10,8 @@
  * then. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -446,6 +448,49 @@ static void plain_http_only_to_loopback(void) {
     }
 }
 
+/* A bound, never listening port: connecting to it is refused. */
+static int refused_port(void) {
+    static int fd = -1, port = 0;
+    if (fd >= 0) return port;
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        return 9;
+    port = ntohs(a.sin_port);
+    return port;
+}
+
+/* A proxy from the environment would see plain-HTTP requests (and the key)
+ * to a loopback server: the library goes there directly. An explicit proxy
+ * option is obeyed. */
+static void loopback_bypasses_environment_proxy(void) {
+    const char *key = th_key("noproxy");
+    om_model *m = th_model(key);
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", refused_port());
+    const char *vars[] = {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"};
+    for (int i = 0; i < 4; i++) setenv(vars[i], proxy, 1);
+    char *out = NULL;
+    om_status s = om_list_models(m, &out);
+    for (int i = 0; i < 4; i++) unsetenv(vars[i]);
+    CHECK_STATUS(s, OM_OK, m);
+    om_string_free(out);
+    om_free(m);
+
+    om_options o = OM_OPTIONS_INIT;
+    o.proxy = proxy;
+    o.max_retries = -1;
+    m = th_model_opts(key, &o);
+    CHECK_STATUS(om_list_models(m, &out), OM_ENETWORK, m);
+    CHECK(strstr(om_errmsg(m), proxy + 7) != NULL || strstr(om_errmsg(m), "connect"), "message: %s", om_errmsg(m));
+    om_free(m);
+    CHECK(th_request_count(key) == 1, "%zu requests reached the server", th_request_count(key));
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_ALL);
     umask(0); /* the library must set private modes itself */
@@ -471,6 +516,7 @@ int main(void) {
     RUN(files_are_private);
     RUN(tls_verification);
     RUN(plain_http_only_to_loopback);
+    RUN(loopback_bypasses_environment_proxy);
     free(said);
     return th_finish();
 }
