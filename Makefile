@@ -7,6 +7,9 @@
 #                   (bench/run.py; BENCH_QUICK=1 for a short run)
 #   make install PREFIX=/usr/local
 #   make dist       a library with the Swift runtime linked in, into dist/
+#   make sanitize   Swift and C tests under AddressSanitizer, the threads test
+#                   under ThreadSanitizer (separate builds in .build-asan, .build-tsan)
+#   make fuzz       libFuzzer targets, FUZZ_RUNS inputs each (default 1,000,000)
 
 PREFIX   ?= /usr/local
 SWIFT    ?= swift
@@ -25,7 +28,7 @@ DIST       := dist
 DIST_BUILD := .build-dist/release
 
 .PHONY: all lib deps test test-swift test-c test-python test-examples examples demo demo-python \
-	bench install uninstall dist clean
+	bench install uninstall dist clean sanitize sanitize-address sanitize-thread fuzz fuzz-build fuzz-short
 
 all: lib
 
@@ -39,7 +42,7 @@ lib: deps
 # pytest's "no tests ran" (exit 5) is not a failure.
 PYTEST = OPENAIMODEL_LIBRARY=$(CURDIR)/$(LIB) $(PYTHON) -m pytest -q -p no:cacheprovider
 
-test: lib test-swift
+test: lib test-swift fuzz-short
 	$(PYTEST) Tests || [ $$? -eq 5 ]
 
 test-swift: deps
@@ -105,4 +108,54 @@ dist: deps
 		$$(readelf -d $(DIST)/lib/libopenaimodel.so.$(SOVER) | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')
 
 clean:
-	rm -rf .build .build-dist $(DIST) Tests/c/bin examples/bin
+	rm -rf .build .build-dist .build-asan .build-tsan $(DIST) Tests/c/bin Tests/c/bin-* Tests/fuzz/bin examples/bin
+
+# ---- sanitizers ----
+# The library and the Swift tests are built with the sanitizer (debug, own
+# scratch folders); the C programs by the toolchain's clang with the same one
+# (Tests/c/test_c.py reads OM_TEST_SANITIZE). Any report fails the run.
+ASAN_LIB := $(CURDIR)/.build-asan/debug/libopenaimodel.so
+TSAN_LIB := $(CURDIR)/.build-tsan/debug/libopenaimodel.so
+SAN_PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
+# LeakSanitizer on; reports are fatal; the C tests' own allocations that
+# live until exit (a few static buffers) are not leaks of the library.
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitize/lsan.supp:print_suppressions=0
+TSAN_ENV = TSAN_OPTIONS=halt_on_error=0:exitcode=66:suppressions=$(CURDIR)/Tests/sanitize/tsan.supp
+
+sanitize: sanitize-address sanitize-thread
+
+sanitize-address: deps
+	$(SWIFT) build --sanitize=address --scratch-path .build-asan --product openaimodel
+	ln -sf libopenaimodel.so .build-asan/debug/libopenaimodel.so.$(SOVER)
+	$(ASAN_ENV) $(SWIFT) test --sanitize=address --scratch-path .build-asan
+	$(ASAN_ENV) OM_TEST_SANITIZE=address OM_TEST_LEAK_CYCLES=1000 OPENAIMODEL_LIBRARY=$(ASAN_LIB) \
+		$(SAN_PYTEST) Tests/c
+
+sanitize-thread: deps
+	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan --product openaimodel
+	ln -sf libopenaimodel.so .build-tsan/debug/libopenaimodel.so.$(SOVER)
+	$(TSAN_ENV) OM_TEST_SANITIZE=thread OM_TEST_THREAD_ITERATIONS=60 OPENAIMODEL_LIBRARY=$(TSAN_LIB) \
+		$(SAN_PYTEST) Tests/c -k "test_threads or test_faults or test_spine"
+
+# ---- fuzzing ----
+# libFuzzer targets (Tests/fuzz): the library's sources and the targets built
+# as one module with -sanitize=fuzzer,address. `make fuzz` runs each for
+# FUZZ_RUNS inputs; `make test` runs each for FUZZ_SHORT_RUNS.
+FUZZ_RUNS ?= 1000000
+FUZZ_SHORT_RUNS ?= 20000
+FUZZ_TARGETS := sse csv reply sniff retry errorbody
+FUZZ_BIN := Tests/fuzz/bin/omfuzz
+FUZZ_SOURCES := $(shell find Sources/OpenAIModel -name '*.swift') Tests/fuzz/FuzzTargets.swift \
+	Tests/fuzz/build.sh include/openaimodel.h
+
+$(FUZZ_BIN): $(FUZZ_SOURCES)
+	sh Tests/fuzz/build.sh
+
+fuzz-build: deps $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do sh Tests/fuzz/run.sh $$t $(FUZZ_RUNS) || exit 1; done
+
+fuzz-short: fuzz-build
+	@for t in $(FUZZ_TARGETS); do sh Tests/fuzz/run.sh $$t $(FUZZ_SHORT_RUNS) || exit 1; done

@@ -160,7 +160,9 @@ typedef struct om_options {
     const char *organization;        /* OPENAI_ORG_ID -> OpenAI-Organization */
     const char *project;             /* OPENAI_PROJECT_ID -> OpenAI-Project */
     const char *proxy;               /* explicit proxy URL; without it libcurl
-                                        honours https_proxy / no_proxy */
+                                        honours https_proxy / no_proxy, except
+                                        for a loopback base URL (reached
+                                        directly) */
     const char *ca_file;             /* extra CA bundle (PEM); verification
                                         itself can never be switched off */
     int allow_insecure_http;         /* non-zero: allow sending the key over

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs what libopenaimodel needs to build and test, if it is missing:
-# Debian packages (libcurl, jansson, pkg-config) and the Python packages of
+# Debian packages (libcurl, jansson, pkg-config, openssl) and the Python packages of
 # the test server. Safe to run again: it installs nothing already present.
 set -eu
 
 missing=""
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+# the TLS test makes a self-signed certificate with the openssl tool
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 if command -v pkg-config >/dev/null 2>&1; then
     pkg-config --exists libcurl || missing="$missing libcurl4-openssl-dev"
     pkg-config --exists jansson || missing="$missing libjansson-dev"

@@ -138,6 +138,14 @@ private func headers(_ pairs: [(String, String)]) -> HeaderList {
         #expect(try BaseURL.parse("http://[::1]:8000").isLoopback)
         #expect(try BaseURL.parse("http://127.0.0.2/v1").isLoopback)
         #expect(try !BaseURL.parse("http://10.0.0.1/v1").isLoopback)
+        #expect(try BaseURL.parse("http://localhost:8080").isLoopback)
+        #expect(try BaseURL.parse("http://127.255.0.1/v1").isLoopback)
+        // Names that only look like loopback addresses go wherever DNS says.
+        #expect(try !BaseURL.parse("http://127.0.0.1.example.com/v1").isLoopback)
+        #expect(try !BaseURL.parse("http://127.attacker.example/v1").isLoopback)
+        #expect(try !BaseURL.parse("http://api.localhost/v1").isLoopback)
+        #expect(try !BaseURL.parse("http://localhost.example.com/v1").isLoopback)
+        #expect(try !BaseURL.parse("http://127.0.0.300/v1").isLoopback)
     }
 
     @Test(arguments: ["api.openai.com", "ftp://x/v1", "http://", "http://host:99999", "http://host:port",

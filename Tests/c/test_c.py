@@ -3,6 +3,7 @@ the header and the library's exported symbols."""
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -10,10 +11,29 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = ROOT / "Tests" / "c"
-BIN = HERE / "bin"
+BIN = HERE / ("bin-" + os.environ["OM_TEST_SANITIZE"] if os.environ.get("OM_TEST_SANITIZE") else "bin")
 LIB = pathlib.Path(os.environ.get("OPENAIMODEL_LIBRARY", ROOT / ".build/release/libopenaimodel.so"))
 HEADER = ROOT / "include" / "openaimodel.h"
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-D_DEFAULT_SOURCE", "-g"]
+# `make sanitize` sets OM_TEST_SANITIZE=address|thread and points
+# OPENAIMODEL_LIBRARY at a library built with that sanitizer: the programs are
+# then built by the Swift toolchain's clang with the same sanitizer, whose
+# runtime the library's instrumentation calls into.
+SANITIZE = os.environ.get("OM_TEST_SANITIZE", "")
+
+
+def compiler():
+    if not SANITIZE:
+        return ["cc"]
+    swift = shutil.which("swiftc") or shutil.which("swift")
+    assert swift, "OM_TEST_SANITIZE needs the Swift toolchain on PATH"
+    bindir = os.path.dirname(os.path.realpath(swift))
+    flags = [os.path.join(bindir, "clang"), f"-fsanitize={SANITIZE}", "-fno-omit-frame-pointer", "-O1"]
+    if SANITIZE == "thread":
+        # the toolchain's TSan runtime also intercepts libdispatch
+        libdir = os.path.join(os.path.dirname(bindir), "lib", "swift", "linux")
+        flags += [f"-L{libdir}", f"-Wl,-rpath,{libdir}", "-ldispatch", "-lBlocksRuntime"]
+    return flags
 
 
 def pkg(*args):
@@ -24,7 +44,7 @@ def build(name, extra=()):
     BIN.mkdir(exist_ok=True)
     out = BIN / name
     src = HERE / f"{name}.c"
-    cmd = ["cc", *CFLAGS, f"-I{ROOT / 'include'}", str(src), "-o", str(out),
+    cmd = [*compiler(), *CFLAGS, f"-I{ROOT / 'include'}", str(src), "-o", str(out),
            f"-L{LIB.parent}", "-lopenaimodel", f"-Wl,-rpath,{LIB.parent}",
            *pkg("--cflags", "--libs", "libcurl", "jansson"), "-lpthread", *extra]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -42,8 +62,8 @@ def test_c_program(program, server, tmp_path):
                OM_TEST_SERVER_DIR=str(ROOT / "Tests" / "server"))
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)
-    r = subprocess.run([str(exe)], env=env, capture_output=True, text=True, errors="replace", timeout=600,
-                       cwd=tmp_path)
+    r = subprocess.run([str(exe)], env=env, capture_output=True, text=True, errors="replace",
+                       timeout=1800 if SANITIZE else 600, cwd=tmp_path)
     print(r.stdout)
     print(r.stderr)
     assert r.returncode == 0, f"{program} failed:\n{r.stdout}\n{r.stderr}"

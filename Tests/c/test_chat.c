@@ -140,7 +140,6 @@ static void retries_and_idempotency(void) {
         const char *ki = json_string_value(json_object_get(json_object_get(json_array_get(log, i), "headers"), "idempotency-key"));
         CHECK(k0 && ki && strcmp(k0, ki) == 0, "retry %zu has another Idempotency-Key", i);
     }
-    json_decref(log);
 
     /* attempts = 2 against three 500s: the API error class, status and id. */
     const char *key2 = th_key("chatexhaust");
@@ -158,6 +157,7 @@ static void retries_and_idempotency(void) {
     const char *k3 = json_string_value(json_object_get(json_object_get(json_array_get(log2, 3), "headers"), "idempotency-key"));
     CHECK(k3 && k0 && strcmp(k3, k0) != 0, "a new exchange reused the Idempotency-Key");
     json_decref(log2);
+    json_decref(log); /* k0 points into it */
     om_free(m2);
     om_free(m);
 }

@@ -491,7 +491,8 @@ static void large_csv_bounded_memory(void) {
     json_decref(files);
     printf("  %zu MB CSV, %zu rows: converted and uploaded in %.2f s, peak resident memory %ld MB\n",
            mb, rows, dt, peak_mb);
-    CHECK(peak_mb < 64, "peak resident memory %ld MB", peak_mb);
+    /* (under a sanitizer, freed memory sits in quarantine: no bound then) */
+    if (!getenv("OM_TEST_SANITIZE")) CHECK(peak_mb < 64, "peak resident memory %ld MB", peak_mb);
     om_string_free(job);
     unlink(path);
     om_free(m);

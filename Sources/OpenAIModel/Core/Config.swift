@@ -59,9 +59,17 @@ struct BaseURL: Sendable, Equatable {
                        string: "\(scheme)://\(hostPart)\(portPart)\(path)")
     }
 
-    /// Whether the host is this machine (keys may go there over plain HTTP).
+    /// Whether the host is this machine (keys may go there over plain HTTP):
+    /// "localhost", an IPv4 literal in 127.0.0.0/8, or ::1. A name that only
+    /// looks like one ("127.0.0.1.example.com", "api.localhost") is not: DNS
+    /// decides where it goes.
     var isLoopback: Bool {
-        host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { p in
+            !p.isEmpty && p.utf8.count <= 3 && p.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } && (Int(p) ?? 256) <= 255
+        }
     }
 }
 

@@ -1,6 +1,5 @@
 import COpenAIModel
 import Glibc
-import Synchronization
 
 /// The object behind an om_model handle.
 final class Model: @unchecked Sendable {
@@ -8,15 +7,15 @@ final class Model: @unchecked Sendable {
     let client: HTTPClient
     let dialogue: DialogueStore
     /// Error state per calling thread.
-    private let threads = Mutex<[UInt: ThreadState]>([:])
+    private let threads = Locked<[UInt: ThreadState]>([:])
     /// State shared by the handle's calls.
-    let shared: Mutex<SharedState>
+    let shared: Locked<SharedState>
 
     init(config: Config) throws(OMError) {
         self.config = config
         client = try HTTPClient(config: config)
         dialogue = DialogueStore(config: config)
-        shared = Mutex(SharedState(tokenParam: config.tokenLimitParam,
+        shared = Locked(SharedState(tokenParam: config.tokenLimitParam,
                                    pendingAssistantID: config.assistantID))
     }
 
@@ -71,25 +70,44 @@ struct AssistantState: Sendable {
 /// so a stale or foreign pointer is refused instead of dereferenced, and a
 /// handle freed while another thread still uses it stays alive until that
 /// call ends.
+///
+/// Handle values are not addresses: they come from a counter and are never
+/// given out twice, so a freed handle stays refused even after later
+/// om_create calls (an address could be reused by the allocator for the next
+/// handle, and the stale pointer would then reach someone else's handle).
 enum Handles {
-    private static let live = Mutex<[UInt: Model]>([:])
+    private struct Registry {
+        var live: [UInt: Model] = [:]
+        /// The next handle value: a multiple of 16, so handles look like
+        /// aligned pointers (hosts may keep them in pointer-typed fields).
+        var next: UInt = 0x10_000
+    }
+    private static let registry = Locked(Registry())
 
     static func register(_ m: Model) -> OpaquePointer {
-        let p = Unmanaged.passUnretained(m).toOpaque()
-        live.withLock { $0[UInt(bitPattern: p)] = m }
-        return OpaquePointer(p)
+        registry.withLock { r -> OpaquePointer in
+            while true {
+                let k = r.next
+                r.next &+= 16
+                // 0 (after 2^60 handles) is not a pointer: skipped.
+                if let p = OpaquePointer(bitPattern: k) {
+                    r.live[k] = m
+                    return p
+                }
+            }
+        }
     }
 
     static func lookup(_ p: OpaquePointer?) -> Model? {
         guard let p else { return nil }
         let key = UInt(bitPattern: UnsafeRawPointer(p))
-        return live.withLock { $0[key] }
+        return registry.withLock { $0.live[key] }
     }
 
     @discardableResult
     static func remove(_ p: OpaquePointer?) -> Model? {
         guard let p else { return nil }
         let key = UInt(bitPattern: UnsafeRawPointer(p))
-        return live.withLock { $0.removeValue(forKey: key) }
+        return registry.withLock { $0.live.removeValue(forKey: key) }
     }
 }

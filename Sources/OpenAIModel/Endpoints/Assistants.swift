@@ -100,12 +100,21 @@ extension Model {
                 + "on 2026-08-26; define the assistant locally by adding to that file: "
                 + "{\"\(id)\": {\"name\": \"...\", \"title\": \"...\", \"description\": \"...\", "
                 + "\"instructions\": {\"1\": {\"name\": \"...\", \"text\": \"...\"}}}}"
+            // Only "not there" answers mean the assistant does not exist; any
+            // other failure keeps its class (a 503 or a stall is not a
+            // missing assistant).
             switch error {
-            case .api(let info):
+            case .api(let info) where info.httpStatus == 404 || info.httpStatus == 410:
                 throw .notFound("assistant '\(id)' is neither defined locally nor served by \(config.base.host) "
                                 + "(HTTP \(info.httpStatus): \(info.message)). \(howTo)")
-            case .network, .timeout:
-                throw .network("assistant '\(id)': \(error.message). \(howTo)")
+            case .api(var info):
+                info.message = "assistant '\(id)' is not defined in the assistants file '\(path)', and "
+                    + "GET /assistants/\(id) failed: \(info.message)"
+                throw .api(info)
+            case .network(let m):
+                throw .network("assistant '\(id)': \(m). \(howTo)")
+            case .timeout(let m):
+                throw .timeout("assistant '\(id)': \(m). \(howTo)")
             default:
                 throw error
             }

@@ -83,8 +83,8 @@ enum ChatEndpoint {
             let b = bodyBytes(model: modelName, messages: messages, maxTokens: maxTokens, tokenParam: param, stream: stream)
             let request = HTTPRequest(method: "POST", path: "/chat/completions", body: .json(b), stream: stream)
             do throws(OMError) {
-                resetStream?()
-                return try model.client.send(request, attempts: attempts, call: call, sink: sink, mayRetry: mayRetry)
+                return try model.client.send(request, attempts: attempts, call: call, sink: sink,
+                                             beforeTry: resetStream, mayRetry: mayRetry)
             } catch {
                 guard !switched, rejectsParam(error, param) else { throw error }
                 let other = param == "max_completion_tokens" ? "max_tokens" : "max_completion_tokens"

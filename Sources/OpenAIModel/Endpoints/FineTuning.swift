@@ -34,13 +34,30 @@ enum FineTuningEndpoint {
 
     static func jobPath(_ id: String) -> String { "/fine_tuning/jobs/\(HTTPClient.percentEncode(id))" }
 
-    /// GET and POST calls whose answer is passed through as JSON.
+    /// What an answer must hold to be passed through: a job object (string
+    /// "id" and "status"), or a list object (a "data" array).
+    enum Shape { case job, list }
+
+    /// GET and POST calls whose answer is passed through as JSON, once it has
+    /// the expected shape (anything else is OM_EPARSE, not a result the host
+    /// would then misread).
     static func call(_ model: Model, _ call: Call, method: String, path: String,
-                     query: [(String, String)] = [], what: String) throws(OMError) -> JSON {
+                     query: [(String, String)] = [], what: String, shape: Shape) throws(OMError) -> JSON {
         let response = try model.client.send(HTTPRequest(method: method, path: path, query: query),
                                              attempts: model.client.tries(0), call: call)
         let j = try response.json(what: what)
-        guard j.isObject else { throw .parse("\(what) is not a JSON object (request id \(response.requestID ?? "none"))") }
+        let rid = "request id \(response.requestID ?? "none")"
+        guard j.isObject else { throw .parse("\(what) is not a JSON object (\(rid))") }
+        switch shape {
+        case .job:
+            guard j["id"]?.string != nil, j["status"]?.string != nil else {
+                throw .parse("\(what) has no \"id\" and \"status\" strings: not a fine-tuning job (\(rid))")
+            }
+        case .list:
+            guard j["data"]?.isArray == true else {
+                throw .parse("\(what) has no \"data\" array: not a list (\(rid))")
+            }
+        }
         return j
     }
 
@@ -52,21 +69,22 @@ enum FineTuningEndpoint {
     }
 
     static func get(_ model: Model, _ call: Call, id: String) throws(OMError) -> JSON {
-        try self.call(model, call, method: "GET", path: jobPath(id), what: "the fine-tuning job")
+        try self.call(model, call, method: "GET", path: jobPath(id), what: "the fine-tuning job", shape: .job)
     }
 
     static func events(_ model: Model, _ call: Call, id: String, after: String?, limit: Int) throws(OMError) -> JSON {
         try self.call(model, call, method: "GET", path: jobPath(id) + "/events", query: page(after: after, limit: limit),
-                      what: "the job's events")
+                      what: "the job's events", shape: .list)
     }
 
     static func cancel(_ model: Model, _ call: Call, id: String) throws(OMError) -> JSON {
-        try self.call(model, call, method: "POST", path: jobPath(id) + "/cancel", what: "the fine-tuning job")
+        try self.call(model, call, method: "POST", path: jobPath(id) + "/cancel", what: "the fine-tuning job",
+                      shape: .job)
     }
 
     static func list(_ model: Model, _ call: Call, after: String?, limit: Int) throws(OMError) -> JSON {
         try self.call(model, call, method: "GET", path: "/fine_tuning/jobs", query: page(after: after, limit: limit),
-                      what: "the list of jobs")
+                      what: "the list of jobs", shape: .list)
     }
 
     static let finalStates: Set<String> = ["succeeded", "failed", "cancelled"]

@@ -48,13 +48,16 @@ enum Boundary {
 
     static func detailJSON(_ info: APIErrorInfo, secret: String?) -> String? {
         do throws(OMError) {
+            // Every text the server sent is scrubbed: a server may echo the
+            // key in any field (type, code, param), not only the message.
+            func clean(_ s: String?) -> String? { s.map { Secrets.scrub($0, secret) } }
             let o = try JSON.object()
             try o.set("status", info.httpStatus)
-            try o.set("type", JSON.stringOrNull(info.type))
-            try o.set("code", JSON.stringOrNull(info.code))
-            try o.set("param", JSON.stringOrNull(info.param))
-            try o.set("message", info.message)
-            try o.set("request_id", JSON.stringOrNull(info.requestID))
+            try o.set("type", JSON.stringOrNull(clean(info.type)))
+            try o.set("code", JSON.stringOrNull(clean(info.code)))
+            try o.set("param", JSON.stringOrNull(clean(info.param)))
+            try o.set("message", Secrets.scrub(info.message, secret))
+            try o.set("request_id", JSON.stringOrNull(clean(info.requestID)))
             try o.set("body", Secrets.scrub(info.body, secret))
             return try o.dump()
         } catch {

@@ -53,7 +53,7 @@ final class DialogueStore: @unchecked Sendable {
         var loaded = false
         var fd: Int32 = -1
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// nil: memory only.
     let path: String?
     private static let counter = Atomic<Int>(0)
@@ -159,13 +159,25 @@ final class DialogueStore: @unchecked Sendable {
     }
 
     /// Opens the file for appending (mode 0600, folder created), making sure
-    /// the next write starts on a fresh line.
+    /// the next write starts on a fresh line. Only a regular file is
+    /// accepted: the open does not block (a FIFO without a reader would hang
+    /// the call), and anything but a regular file is refused.
     private func openForAppend(_ path: String) throws(OMError) -> Int32 {
         try Files.makeDirectories(Files.dirname(path))
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 { throw Files.openError("dialogue file", path, errno) }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
+        if fd < 0 {
+            let e = errno
+            if e == ENXIO { throw .io("dialogue file '\(path)' is not a regular file") }
+            throw Files.openError("dialogue file", path, e)
+        }
         var st = stat()
-        if fstat(fd, &st) == 0, st.st_size > 0 {
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .io("dialogue file '\(path)' is not a regular file")
+        }
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+        if st.st_size > 0 {
             var last: UInt8 = 0
             if pread(fd, &last, 1, st.st_size - 1) == 1, last != 10 {
                 let nl: [UInt8] = [10]

@@ -7,8 +7,9 @@ import Glibc
 /// array, writes the array with the new entry to a temporary file in the
 /// same folder, fsyncs it and renames it over the registry. A crash at any
 /// moment leaves either the old or the new file, never a partial one; two
-/// processes saving at once both keep their entries. A registry that is not
-/// a JSON array is reported and left untouched.
+/// processes saving at once both keep their entries. The temporary file of a
+/// writer killed mid-save is removed by the next save. A registry that is
+/// not a JSON array is reported and left untouched.
 enum JobRegistry {
     static func save(path: String, id: String, description: String?, created: Int64) throws(OMError) {
         let dir = Files.dirname(path)
@@ -21,6 +22,7 @@ enum JobRegistry {
             if errno != EINTR { throw .io("cannot lock the job registry '\(lockPath)': \(Sys.errnoText(errno))") }
         }
         defer { _ = flock(lock, LOCK_UN) }
+        removeStaleTemporaries(path)
 
         let entries = try read(path: path)
         let entry = try JSON.object()
@@ -49,6 +51,27 @@ enum JobRegistry {
             throw .io("cannot replace the job registry '\(path)': \(Sys.errnoText(e))")
         }
         Files.syncDirectory(dir)
+    }
+
+    /// Removes "<registry>.tmp-*" files. Called under the lock: a writer
+    /// holds the lock for as long as its temporary file exists, so any such
+    /// file found then was left by a writer that died (killed mid-save).
+    static func removeStaleTemporaries(_ path: String) {
+        let dir = Files.dirname(path)
+        let prefix = Array((Files.basename(path) + ".tmp-").utf8)
+        guard let d = opendir(dir) else { return }
+        defer { closedir(d) }
+        var stale: [String] = []
+        while let e = readdir(d) {
+            let name: [UInt8] = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                let b = raw.bindMemory(to: UInt8.self)
+                return Array(b.prefix(while: { $0 != 0 }))
+            }
+            if name.count > prefix.count && name.starts(with: prefix) {
+                stale.append(dir + "/" + String(decoding: name, as: UTF8.self))
+            }
+        }
+        for f in stale { unlink(f) }
     }
 
     /// The registry's entries; an empty array when the file does not exist.

@@ -23,41 +23,59 @@ final class HTTPClient: @unchecked Sendable {
         fixedHeaders = fixed.map { Array($0.utf8CString) }
     }
 
+    /// The longest request URL sent.
+    static let maxURLBytes = 64 * 1024
+
     /// Total tries for a call: `attempts` if positive, else max_retries + 1.
     func tries(_ attempts: Int) -> Int { attempts > 0 ? attempts : config.maxRetries + 1 }
 
     /// Sends a request, retrying by the policy up to `attempts` tries in all.
     /// With a `sink`, a 2xx event-stream body is delivered to it as it
     /// arrives; `mayRetry` then says whether a failed try may still be
-    /// repeated (not once text reached the host).
+    /// repeated (not once text reached the host), and `beforeTry` runs before
+    /// every try, so the sink's consumer starts each one afresh (bytes of an
+    /// event cut short by a failed try must not run into the next try's).
     func send(_ request: HTTPRequest, attempts: Int, call: Call, sink: StreamSink? = nil,
+              beforeTry: (() -> Void)? = nil,
               mayRetry: () -> Bool = { true }) throws(OMError) -> HTTPResponse {
+        let url = makeURL(request)
+        // An id or cursor of megabytes would make a URL no server takes (and
+        // libcurl refuses URLs over 8 MB): refused here, without echoing it.
+        guard url.utf8.count <= HTTPClient.maxURLBytes else {
+            throw .invalidArgument("the request URL for \(request.method) would be \(url.utf8.count) bytes long "
+                                   + "(at most \(HTTPClient.maxURLBytes)): an id or cursor argument is too long")
+        }
         let slot = try pool.acquire()
         defer { pool.release(slot) }
-        let url = makeURL(request)
         let (headerList, owned) = headers(for: request, on: slot)
         defer { if owned { curl_slist_free_all(headerList) } }
         let settings = TransferSettings(
             connectTimeoutMs: config.connectTimeoutMs, timeoutMs: config.timeoutMs,
             idleTimeoutMs: config.idleTimeout(stream: request.stream),
-            proxy: config.proxy, caFile: config.caFile)
+            proxy: config.proxy, caFile: config.caFile,
+            // A loopback server is reached directly: a proxy from the
+            // environment (http_proxy) would otherwise receive the key in
+            // clear text over plain HTTP. An explicit proxy option is obeyed.
+            bypassEnvironmentProxy: config.proxy == nil && config.base.isLoopback)
         var jsonBytes: [UInt8] = []
         if case .json(let b) = request.body { jsonBytes = b }
         return try jsonBytes.withUnsafeBytes { body in
             Result { () throws(OMError) -> HTTPResponse in
                 try loop(request, slot: slot, url: url, headerList: headerList, body: body,
-                         settings: settings, attempts: max(attempts, 1), call: call, sink: sink, mayRetry: mayRetry)
+                         settings: settings, attempts: max(attempts, 1), call: call, sink: sink, beforeTry: beforeTry,
+                         mayRetry: mayRetry)
             }
         }.get()
     }
 
     private func loop(_ request: HTTPRequest, slot: Slot, url: String, headerList: UnsafeMutablePointer<curl_slist>?,
                       body: UnsafeRawBufferPointer, settings: TransferSettings, attempts: Int, call: Call,
-                      sink: StreamSink?, mayRetry: () -> Bool) throws(OMError) -> HTTPResponse {
+                      sink: StreamSink?, beforeTry: (() -> Void)?, mayRetry: () -> Bool) throws(OMError) -> HTTPResponse {
         var attempt = 1
         while true {
             try call.checkCancelled()
             if case .stream(let s, _) = request.body { try s.rewind() }
+            beforeTry?()
             let t = Transfer()
             t.sink = sink
             let started = Sys.nanos()
@@ -89,7 +107,9 @@ final class HTTPClient: @unchecked Sendable {
                 call.log.info("\(request.label) failed after \(ms) ms: \(failure.message)")
                 let retryable: Bool
                 switch failure {
-                case .network: retryable = true
+                // A certificate that fails verification fails the same way
+                // next time: not retried.
+                case .network: retryable = !HTTPClient.isCertificateFailure(rc)
                 case .timeout: retryable = t.abort == nil  // libcurl's timeouts; an idle stall is not retried
                 default: retryable = false
                 }
@@ -197,6 +217,18 @@ final class HTTPClient: @unchecked Sendable {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether libcurl refused the server's certificate (or could not use
+    /// the CA bundle): a verdict that a retry cannot change.
+    static func isCertificateFailure(_ rc: CURLcode) -> Bool {
+        switch rc {
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
+            return true
+        default:
+            return false
+        }
     }
 
     /// Turns a libcurl failure into the library's error.

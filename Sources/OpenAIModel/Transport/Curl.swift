@@ -56,7 +56,10 @@ final class CurlShare: @unchecked Sendable {
     }
 
     deinit {
-        curl_share_cleanup(handle)
+        // Every slot holding this share is gone (they keep it alive), so the
+        // cleanup succeeds. Should it not, the locks stay too: libcurl may
+        // still call back into them.
+        guard curl_share_cleanup(handle) == CURLSHE_OK else { return }
         for i in 0..<CurlShare.lockCount { pthread_mutex_destroy(locks + i) }
         locks.deallocate()
     }
@@ -70,6 +73,12 @@ final class Slot: @unchecked Sendable {
     let multi: UnsafeMutableRawPointer
     let easy: UnsafeMutableRawPointer
     let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The share object the easy handle was attached to. Held so that it
+    /// outlives the easy handle: curl_easy_cleanup locks the share through
+    /// its callbacks, and curl_share_cleanup refuses (and leaks) a share that
+    /// easy handles still use. Stored properties are released after deinit's
+    /// body, so the easy handle is gone first.
+    var share: CurlShare?
 
     init() throws(OMError) {
         guard CurlGlobal.initialized else { throw .network("libcurl could not be initialized") }
@@ -120,7 +129,7 @@ final class SlotPool: @unchecked Sendable {
         var idle: [Slot] = []
         var busy: [ObjectIdentifier: Slot] = [:]
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Idle slots kept for reuse beyond this are closed.
     private let maxIdle = 16
 

@@ -242,6 +242,8 @@ struct TransferSettings: Equatable {
     var idleTimeoutMs: Int
     var proxy: String?
     var caFile: String?
+    /// No proxy from the environment (the base URL is on this machine).
+    var bypassEnvironmentProxy = false
 }
 
 /// Runs one HTTP exchange on a slot: sets the request up, drives it with
@@ -261,7 +263,10 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
     let reuse = plain != nil && slot.plainSetup.map { $0.kind == plain && $0.settings == settings } == true
     slot.plainSetup = nil
     if reuse {
-        _ = omc_setopt_str(e, CURLOPT_URL, url)
+        if omc_setopt_str(e, CURLOPT_URL, url) != CURLE_OK {
+            transfer.abort = .invalidArgument("libcurl refused the request URL (\(url.utf8.count) bytes)")
+            return CURLE_URL_MALFORMAT
+        }
         _ = omc_setopt_slist(e, CURLOPT_HTTPHEADER, headerList)
         _ = omc_setopt_ptr(e, CURLOPT_WRITEDATA, ud)
         _ = omc_setopt_ptr(e, CURLOPT_HEADERDATA, ud)
@@ -274,9 +279,13 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
     }
     curl_easy_reset(e)
     _ = omc_setopt_ptr(e, CURLOPT_ERRORBUFFER, slot.errorBuffer)
+    slot.share = share
     _ = omc_setopt_share(e, share.handle)
     _ = omc_setopt_long(e, CURLOPT_NOSIGNAL, 1)
-    _ = omc_setopt_str(e, CURLOPT_URL, url)
+    if omc_setopt_str(e, CURLOPT_URL, url) != CURLE_OK {
+        transfer.abort = .invalidArgument("libcurl refused the request URL (\(url.utf8.count) bytes)")
+        return CURLE_URL_MALFORMAT
+    }
     _ = omc_setopt_str(e, CURLOPT_PROTOCOLS_STR, "http,https")
     _ = omc_setopt_long(e, CURLOPT_FOLLOWLOCATION, 0)
     _ = omc_setopt_long(e, CURLOPT_TCP_KEEPALIVE, 1)
@@ -288,6 +297,7 @@ func runTransfer(slot: Slot, share: CurlShare, url: String, request: HTTPRequest
     _ = omc_setopt_long(e, CURLOPT_SSL_VERIFYPEER, 1)
     _ = omc_setopt_long(e, CURLOPT_SSL_VERIFYHOST, 2)
     if let p = settings.proxy { _ = omc_setopt_str(e, CURLOPT_PROXY, p) }
+    if settings.bypassEnvironmentProxy { _ = omc_setopt_str(e, CURLOPT_NOPROXY, "*") }
     if let c = settings.caFile { _ = omc_setopt_str(e, CURLOPT_CAINFO, c) }
     _ = omc_setopt_slist(e, CURLOPT_HTTPHEADER, headerList)
 

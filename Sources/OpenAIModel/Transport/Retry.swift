@@ -141,6 +141,9 @@ enum APIErrorParser {
                              ?? " (unexpected redirect)")
         }
         info.message = Secrets.scrub(info.message, secret)
+        info.type = info.type.map { Secrets.scrub($0, secret) }
+        info.code = info.code.map { Secrets.scrub($0, secret) }
+        info.param = info.param.map { Secrets.scrub($0, secret) }
         return info
     }
 }
