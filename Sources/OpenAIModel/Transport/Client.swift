@@ -12,6 +12,10 @@ final class HTTPClient: @unchecked Sendable {
     /// The header lines every request of this handle starts with (key,
     /// organization, project), NUL-terminated, made once.
     private let fixedHeaders: [[CChar]]
+    /// No proxy from the environment: the base URL is on this machine and no
+    /// proxy was given. Worked out once (BaseURL.isLoopback compares strings:
+    /// 7,500 instructions, 5% of a chat request, when it ran per request).
+    private let bypassEnvironmentProxy: Bool
 
     init(config: Config) throws(OMError) {
         self.config = config
@@ -21,6 +25,7 @@ final class HTTPClient: @unchecked Sendable {
         if let org = config.organization { fixed.append("OpenAI-Organization: \(org)") }
         if let p = config.project { fixed.append("OpenAI-Project: \(p)") }
         fixedHeaders = fixed.map { Array($0.utf8CString) }
+        bypassEnvironmentProxy = config.proxy == nil && config.base.isLoopback
     }
 
     /// The longest request URL sent.
@@ -56,7 +61,7 @@ final class HTTPClient: @unchecked Sendable {
             // A loopback server is reached directly: a proxy from the
             // environment (http_proxy) would otherwise receive the key in
             // clear text over plain HTTP. An explicit proxy option is obeyed.
-            bypassEnvironmentProxy: config.proxy == nil && config.base.isLoopback)
+            bypassEnvironmentProxy: bypassEnvironmentProxy)
         var jsonBytes: [UInt8] = []
         if case .json(let b) = request.body { jsonBytes = b }
         return try jsonBytes.withUnsafeBytes { body in
