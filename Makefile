@@ -144,7 +144,7 @@ sanitize-thread: deps
 # FUZZ_RUNS inputs; `make test` runs each for FUZZ_SHORT_RUNS.
 FUZZ_RUNS ?= 1000000
 FUZZ_SHORT_RUNS ?= 20000
-FUZZ_TARGETS := sse csv reply sniff retry errorbody
+FUZZ_TARGETS := sse csv reply replyscan sniff retry errorbody
 FUZZ_BIN := Tests/fuzz/bin/omfuzz
 FUZZ_SOURCES := $(shell find Sources/OpenAIModel -name '*.swift') Tests/fuzz/FuzzTargets.swift \
 	Tests/fuzz/build.sh include/openaimodel.h

@@ -12,7 +12,7 @@
 import Glibc
 
 enum FuzzTarget: String, CaseIterable {
-    case sse, csv, reply, sniff, retry, errorbody
+    case sse, csv, reply, replyscan, sniff, retry, errorbody
 }
 
 nonisolated(unsafe) var fuzzTarget: FuzzTarget = .sse
@@ -44,6 +44,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case .sse: fuzzSSE(bytes)
     case .csv: fuzzCSV(bytes)
     case .reply: fuzzReply(bytes)
+    case .replyscan: fuzzReplyScan(bytes)
     case .sniff: fuzzSniff(bytes)
     case .retry: fuzzRetry(bytes)
     case .errorbody: fuzzErrorBody(bytes)
@@ -147,6 +148,40 @@ func fuzzReply(_ input: UnsafeRawBufferPointer) {
     if let whole = try? JSON.parse(text, what: "reply"), whole.isObject || whole.isArray {
         check((try? whole.dump()) == (try? j.dump()), "reply: a JSON reply did not come back as it was")
     }
+}
+
+// MARK: - The one-pass reply scan against jansson
+
+/// ReplyScan answers only when it is sure to agree with the jansson path:
+/// whenever it reads a completion or a stream chunk, jansson must read the
+/// same text from it (and accept it as JSON at all).
+func fuzzReplyScan(_ input: UnsafeRawBufferPointer) {
+    let bytes = Array(input)
+    if let fast = ReplyScan.completionContent(bytes) {
+        let slow = (try? JSON.parse(bytes, what: "fuzz")).flatMap { try? ChatEndpoint.replyText($0, requestID: nil) }
+        check(slow == fast, "replyscan: the completion's text differs from jansson's")
+    }
+    guard let scan = ReplyScan.scan(input, .chunk), !scan.hasError else { return }
+    guard let payload = try? JSON.parse(bytes, what: "fuzz") else {
+        check(false, "replyscan: a chunk the scan read is not JSON to jansson")
+        return
+    }
+    check(payload["error"] == nil, "replyscan: jansson sees an error member the scan missed")
+    var slowPieces: [[UInt8]] = []
+    var slowFinished = false
+    if let choices = payload["choices"], choices.isArray {
+        for choice in choices.elements {
+            if choice["finish_reason"]?.string != nil { slowFinished = true }
+            if let b = choice["delta"]?["content"]?.withStringBytes({ Array($0) }), !b.isEmpty { slowPieces.append(b) }
+        }
+    }
+    var fastPieces: [[UInt8]] = []
+    for p in scan.pieces {
+        var out: [UInt8] = []
+        ReplyScan.decode(input, p, into: &out)
+        if !out.isEmpty { fastPieces.append(out) }
+    }
+    check(fastPieces == slowPieces && scan.finished == slowFinished, "replyscan: a chunk's pieces differ from jansson's")
 }
 
 // MARK: - MIME sniffing

@@ -22,7 +22,7 @@ MAP
     -lcurl -ljansson -o "$OUT/omfuzz" >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
 # gold warns about every ASan helper it cannot export: noise, not shown
 grep -v "Cannot export local symbol" "$OUT/build.log" || true
-for t in sse csv reply sniff retry errorbody; do
+for t in sse csv reply replyscan sniff retry errorbody; do
     ln -sf omfuzz "$OUT/fuzz-$t"
 done
 echo "fuzz: built $OUT/omfuzz"
