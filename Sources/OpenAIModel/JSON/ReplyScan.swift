@@ -258,19 +258,32 @@ private struct Scanner {
             default:
                 guard value(.other) else { return false }
             }
-            ws()
-            guard i < n else { return false }
-            if p[i] == 44 {
-                i += 1
-                ws()
-                continue
+            switch afterElement(closing: 125) {
+            case .more: continue
+            case .closed: return true
+            case .invalid: return false
             }
-            if p[i] == 125 {
-                i += 1
-                return true
-            }
-            return false
         }
+    }
+
+    enum Next { case more, closed, invalid }
+
+    /// After a member or an element: a comma (white space after it skipped),
+    /// the container's closing byte, or anything else, which is invalid.
+    @inline(__always)
+    mutating func afterElement(closing: UInt8) -> Next {
+        ws()
+        guard i < n else { return .invalid }
+        if p[i] == 44 {
+            i += 1
+            ws()
+            return .more
+        }
+        if p[i] == closing {
+            i += 1
+            return .closed
+        }
+        return .invalid
     }
 
     mutating func array(_ role: Role) -> Bool {
@@ -290,18 +303,11 @@ private struct Scanner {
             }
             guard value(child) else { return false }
             index += 1
-            ws()
-            guard i < n else { return false }
-            if p[i] == 44 {
-                i += 1
-                ws()
-                continue
+            switch afterElement(closing: 93) {
+            case .more: continue
+            case .closed: return true
+            case .invalid: return false
             }
-            if p[i] == 93 {
-                i += 1
-                return true
-            }
-            return false
         }
     }
 
