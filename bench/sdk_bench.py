@@ -17,6 +17,8 @@ temperature 0 and token limit.
 import sys
 import time
 
+import harness
+
 MESSAGE = "Say hello to the benchmark."
 IMAGE_PROMPT = "Describe this image as JSON."
 MODEL = "gpt-4o-mini"
@@ -119,38 +121,9 @@ def train(base, csv_path):
 
 
 def threads(base, t, n):
-    import threading
     c = client(base)
-
-    def run(count):
-        ready = threading.Barrier(count + 1)
-
-        def work():
-            ask(c)  # this thread's connection: not timed
-            ready.wait()
-            for _ in range(n):
-                ask(c)
-        ts = [threading.Thread(target=work) for _ in range(count)]
-        for th in ts:
-            th.start()
-        ready.wait()
-        t0 = time.perf_counter()
-        for th in ts:
-            th.join()
-        return time.perf_counter() - t0
-
-    one = run(1)
-    many = run(t)
-    return {"one_seconds": one, "one_count": n, "many_seconds": many, "many_count": n * t, "threads": t}
-
-
-def emit(result):
-    """Prints the result as a JSON object without importing json (its import
-    would count in the cold start); values are numbers and plain strings."""
-    items = []
-    for k, v in result.items():
-        items.append(f'"{k}": ' + (f'"{v}"' if isinstance(v, str) else repr(v)))
-    print("{" + ", ".join(items) + "}")
+    out = harness.threaded(lambda: ask(c), t, n)
+    return out
 
 
 def main(argv):
@@ -169,7 +142,7 @@ def main(argv):
         out = threads(base, int(argv[3]), int(argv[4]))
     else:
         raise SystemExit(f"sdk_bench: unknown workload {mode}")
-    emit(out)
+    harness.emit(out)
 
 
 if __name__ == "__main__":
