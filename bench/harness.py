@@ -39,3 +39,23 @@ def threaded(ask, t, n):
     one = run(1)
     many = run(t)
     return {"one_seconds": one, "one_count": n, "many_seconds": many, "many_count": n * t, "threads": t}
+
+
+def main(argv, name, workloads):
+    """``<script> WORKLOAD BASE [ARGS]``: runs ``workloads[WORKLOAD]`` with its
+    arguments (chat: N [--dialogue DIR]; image, train: FILE; threads: T N)
+    and prints its result."""
+    if len(argv) < 3 or argv[1] not in workloads:
+        raise SystemExit(f"{name}: usage: {name} {'|'.join(workloads)} BASE_URL ...")
+    mode, base, rest = argv[1], argv[2], argv[3:]
+    work = workloads[mode]
+    if mode == "chat":
+        extra = {"data_dir": rest[2]} if rest[1:2] == ["--dialogue"] else {}
+        out = work(base, int(rest[0]), **extra)
+    elif mode in ("image", "train"):
+        out = work(base, rest[0])
+    elif mode == "threads":
+        out = work(base, int(rest[0]), int(rest[1]))
+    else:
+        out = work(base)
+    emit(out)

@@ -126,24 +126,9 @@ def threads(base, t, n):
     return out
 
 
-def main(argv):
-    mode, base = argv[1], argv[2]
-    if mode == "chat":
-        out = chat(base, int(argv[3]))
-    elif mode == "cold":
-        out = cold(base)
-    elif mode == "stream":
-        out = stream(base)
-    elif mode == "image":
-        out = image(base, argv[3])
-    elif mode == "train":
-        out = train(base, argv[3])
-    elif mode == "threads":
-        out = threads(base, int(argv[3]), int(argv[4]))
-    else:
-        raise SystemExit(f"sdk_bench: unknown workload {mode}")
-    harness.emit(out)
+WORKLOADS = {"chat": chat, "cold": cold, "stream": stream, "image": image, "train": train,
+             "threads": threads}
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    harness.main(sys.argv, "sdk_bench", WORKLOADS)
