@@ -2,11 +2,16 @@
 import PackageDescription
 
 // The release library exports only the om_* functions of include/openaimodel.h
-// (linker version script) and carries the soname libopenaimodel.so.1.
+// (linker version script) and carries the soname libopenaimodel.so.1. It is
+// never unloaded (-z nodelete): threads that called it hold thread-specific
+// values whose destructors are its code, run when those threads end, and
+// libcurl's global state lives as long as the process; a host's dlclose
+// would leave them pointing at unmapped memory.
 let exportFlags: [LinkerSetting] = [
     .unsafeFlags([
         "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/openaimodel.map",
         "-Xlinker", "-soname=libopenaimodel.so.1",
+        "-Xlinker", "-z", "-Xlinker", "nodelete",
     ]),
 ]
 

@@ -16,7 +16,7 @@
  *   - a handle is an opaque pointer;
  *   - strings returned through `char **` belong to the caller and are freed
  *     with om_string_free(), never free();
- *   - the library holds a Swift runtime and must never be dlclose()d.
+ *   - the library is never unloaded: a dlclose() leaves it mapped.
  *
  * Build: cc legacy_dlopen.c -ldl -o legacy_dlopen     (no -I, no -lopenaimodel)
  */
@@ -103,7 +103,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "legacy_dlopen: error %d: %s\n", status, om_errmsg(model));
     }
     om_free(model);
-    /* No dlclose(lib): a Swift runtime cannot be unloaded. The process exit
-     * releases it. */
+    /* No dlclose(lib): it would not unload the library (it is marked
+     * NODELETE, for the threads that called it); the process exit releases
+     * it. */
     return status == 0 ? 0 : 1;
 }

@@ -30,12 +30,15 @@
  *             om_errdetail(), om_last_request_id() and om_last_http_status()
  *             is kept per calling thread: it describes the last call this
  *             thread made on this handle and stays valid until this thread's
- *             next call on it (or om_free()).
+ *             next call on it, om_free(), or the thread's end (when it is
+ *             released).
  * Callbacks:  run on the thread that made the call, before the call returns,
  *             get the userdata pointer given with them, and stop the
  *             operation by returning non-zero (the call then returns
  *             OM_ECANCELLED). They must not call om_free() on the handle.
- * Unloading:  the library contains a Swift runtime and must not be dlclose()d.
+ * Unloading:  the library is never unloaded (it is marked NODELETE): after a
+ *             dlclose() it stays mapped, since threads that called it run
+ *             its clean-up when they end.
  */
 #ifndef OPENAIMODEL_H
 #define OPENAIMODEL_H

@@ -102,6 +102,23 @@ def test_exported_symbols_equal_header():
         f"only in the header: {sorted(header_functions() - exported)}")
 
 
+@pytest.mark.skipif(bool(SANITIZE), reason="a sanitized library cannot be dlopened by a plain program")
+def test_dlclose_while_a_thread_holds_library_state(tmp_path):
+    """dlclose with a thread still running that called the library: the
+    library stays mapped (NODELETE), so its per-thread clean-up at the
+    thread's end runs and nothing crashes."""
+    assert "NODELETE" in subprocess.run(["readelf", "-d", str(LIB)], check=True, capture_output=True,
+                                        text=True).stdout
+    exe = tmp_path / "dlclose_check"
+    r = subprocess.run(["cc", *CFLAGS, f"-I{ROOT / 'include'}", str(HERE / "dlclose_check.c"), "-o", str(exe),
+                        "-ldl", "-lpthread"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    r = subprocess.run([str(exe), str(LIB)], capture_output=True, text=True, errors="replace", timeout=60, env=env)
+    assert r.returncode == 0, f"exit {r.returncode}:\n{r.stdout}\n{r.stderr}"
+    assert "om_ask with invalid UTF-8: 1 (" in r.stdout and "ended cleanly" in r.stdout, r.stdout
+
+
 def test_soname():
     out = subprocess.run(["readelf", "-d", str(LIB)], check=True, capture_output=True, text=True).stdout
     assert "Library soname: [libopenaimodel.so.1]" in out

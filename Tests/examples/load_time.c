@@ -4,7 +4,7 @@
  *
  * Prints "load_ms=<dlopen with RTLD_NOW + dlsym + om_version()>
  * create_ms=<first om_create(NULL) + om_free()>". A library can be loaded
- * only once per process (and this one must not be dlclose()d), so the caller
+ * only once per process (this one stays loaded after a dlclose()), so the caller
  * runs this several times and takes the median. */
 #define _POSIX_C_SOURCE 200809L
 

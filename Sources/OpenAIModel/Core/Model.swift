@@ -25,12 +25,15 @@ final class Model: @unchecked Sendable {
     /// state and takes a cancellation token.
     func beginCall() -> Call {
         let tid = Sys.threadID()
+        var isNew = false
         let st = threads.withLock { map -> ThreadState in
             if let s = map[tid] { return s }
             let s = ThreadState()
             map[tid] = s
+            isNew = true
             return s
         }
+        if isNew { ThreadHandles.note(self) }
         st.reset()
         return Call(cancel: client.cancelSource.token(), log: config.logger, state: st)
     }
@@ -41,9 +44,57 @@ final class Model: @unchecked Sendable {
         return threads.withLock { $0[tid] }
     }
 
+    /// Drops a thread's error state (the thread has ended).
+    func forgetThread(_ tid: UInt) {
+        _ = threads.withLock { $0.removeValue(forKey: tid) }
+    }
+
     func cancel() {
         client.cancelSource.cancel()
         client.pool.wakeAll()
+    }
+}
+
+/// The handles that keep error state for the calling thread, so that the
+/// state goes when the thread ends: without it a long-lived handle would keep
+/// an entry for every thread that ever called it (thread pools replace their
+/// workers; some hosts start a thread per request). Reached through a
+/// pthread key, so only its own thread touches it; the handles are held
+/// weakly, and a handle freed first is simply skipped.
+final class ThreadHandles {
+    private struct Ref { weak var model: Model? }
+    private var refs: [ObjectIdentifier: Ref] = [:]
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k) { p in
+            guard let p else { return }
+            Unmanaged<ThreadHandles>.fromOpaque(p).takeRetainedValue().threadEnded()
+        }
+        return k
+    }()
+
+    /// Notes that `model` now keeps error state for the calling thread.
+    static func note(_ model: Model) {
+        let me: ThreadHandles
+        if let p = pthread_getspecific(key) {
+            me = Unmanaged<ThreadHandles>.fromOpaque(p).takeUnretainedValue()
+        } else {
+            me = ThreadHandles()
+            let p = Unmanaged.passRetained(me).toOpaque()
+            guard pthread_setspecific(key, p) == 0 else {
+                Unmanaged<ThreadHandles>.fromOpaque(p).release()
+                return
+            }
+        }
+        // A thread that outlives many handles: drop the freed ones now and then.
+        if me.refs.count >= 16 { me.refs = me.refs.filter { $0.value.model != nil } }
+        me.refs[ObjectIdentifier(model)] = Ref(model: model)
+    }
+
+    private func threadEnded() {
+        let tid = Sys.threadID()
+        for r in refs.values { r.model?.forgetThread(tid) }
     }
 }
 
