@@ -206,7 +206,8 @@ typedef struct om_options {
                                         continued */
     int no_dialogue_file;            /* non-zero: keep the dialogue in memory
                                         only */
-    const char *fine_tune_suffix;    /* suffix for fine-tuned model names */
+    const char *fine_tune_suffix;    /* suffix for fine-tuned model names,
+                                        at most 64 characters (OM_EINVAL) */
 
     /* Logging. */
     om_log_cb log_cb;
@@ -365,7 +366,9 @@ typedef struct om_train_options {
     int positive;              /* label for text-only rows without a label
                                   column: non-zero "positive", 0 "negative" */
     const char *model;         /* base model; default the handle's */
-    const char *suffix;        /* default the handle's fine_tune_suffix */
+    const char *suffix;        /* default the handle's fine_tune_suffix; at
+                                  most 64 characters (else OM_EINVAL, with
+                                  nothing converted or sent) */
     om_progress_cb progress;   /* "convert" and "upload" progress; may be NULL */
     void *userdata;
 } om_train_options;

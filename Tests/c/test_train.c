@@ -232,6 +232,49 @@ static void validation_failures_send_nothing(void) {
     om_free(m);
 }
 
+/* A suffix longer than the API's 64 characters is refused before anything is
+ * converted or sent, whether it comes with the call or from the handle's
+ * options (then om_create refuses it); 64 characters, multi-byte ones
+ * included, go through. */
+static void suffix_too_long(void) {
+    const char *key = th_key("suffix");
+    om_model *m = th_model(key);
+    char *csv = pairs_csv(12, NULL, NULL);
+    char long_suffix[80], max_suffix[3 * 64 + 1] = "";
+    memset(long_suffix, 'a', 65);
+    long_suffix[65] = 0;
+    for (int i = 0; i < 64; i++) strcat(max_suffix, i % 2 ? "\xc3\xa9" : "x");  /* 64 characters, 96 bytes */
+    om_train_options t = OM_TRAIN_OPTIONS_INIT;
+    t.data = csv;
+    t.suffix = long_suffix;
+    char *job = (char *)0x1;
+    om_status s = om_train_ex(m, &t, &job);
+    CHECK(s == OM_EINVAL, "65 characters: %s: %s", om_status_str(s), om_errmsg(m));
+    CHECK(strstr(om_errmsg(m), "suffix has 65 characters") != NULL, "message: %s", om_errmsg(m));
+    CHECK(job == NULL, "out set");
+    CHECK(th_request_count(key) == 0, "%zu requests were sent", th_request_count(key));
+    t.suffix = max_suffix;
+    s = om_train_ex(m, &t, &job);
+    CHECK(s == OM_OK, "64 characters: %s: %s", om_status_str(s), om_errmsg(m));
+    om_string_free(job);
+    json_t *log = th_requests(key);
+    json_t *last = json_array_get(log, json_array_size(log) - 1);
+    const char *sent = json_string_value(json_object_get(json_object_get(last, "json"), "suffix"));
+    CHECK(sent && strcmp(sent, max_suffix) == 0, "suffix sent: %s", sent ? sent : "(none)");
+    json_decref(log);
+    om_free(m);
+
+    om_options o = OM_OPTIONS_INIT;
+    o.api_key = key;
+    o.base_url = th_base();
+    o.fine_tune_suffix = long_suffix;
+    om_model *bad = (om_model *)0x1;
+    s = om_create(&o, &bad);
+    CHECK(s == OM_EINVAL && bad == NULL, "om_create with a 65-character fine_tune_suffix: %s", om_status_str(s));
+    CHECK(strstr(om_last_error(), "fine_tune_suffix has 65 characters") != NULL, "%s", om_last_error());
+    free(csv);
+}
+
 static int stages_seen = 0;
 static int on_progress(const char *stage, long long done, long long total, void *ud) {
     (void)total;
@@ -508,6 +551,7 @@ int main(void) {
     RUN(labelled_rows);
     RUN(csv_edge_cases);
     RUN(validation_failures_send_nothing);
+    RUN(suffix_too_long);
     RUN(progress_and_temp_files);
     RUN(dynamic_training);
     RUN(registry);

@@ -197,7 +197,19 @@ struct Config: @unchecked Sendable {
         c.dialogueFile = try opt(o.dialogue_file, "dialogue_file")
         c.noDialogueFile = o.no_dialogue_file != 0
         c.fineTuneSuffix = try opt(o.fine_tune_suffix, "fine_tune_suffix")
+        try checkFineTuneSuffix(c.fineTuneSuffix, what: "options.fine_tune_suffix")
         return c
+    }
+
+    /// The API takes a fine-tuned model's suffix of 1 to 64 characters: a
+    /// longer one is refused here, before a training file is converted and
+    /// uploaded for a job the API would then refuse.
+    static func checkFineTuneSuffix(_ suffix: String?, what: String) throws(OMError) {
+        guard let suffix else { return }
+        let n = suffix.unicodeScalars.count
+        if n > 64 {
+            throw .invalidArgument("\(what) has \(n) characters; the API takes at most 64")
+        }
     }
 
     /// $OPENAIMODEL_DATA_DIR, else $XDG_DATA_HOME/openaimodel, else

@@ -27,6 +27,8 @@ extension Model {
     /// job; the job becomes current. Returns the job id.
     private func train(_ request: TrainRequest, _ call: Call,
                        fill: (TrainingBuilder) throws(OMError) -> Void) throws(OMError) -> String {
+        let suffix = request.suffix ?? config.fineTuneSuffix
+        try Config.checkFineTuneSuffix(suffix, what: request.suffix != nil ? "suffix" : "fine_tune_suffix")
         let (fd, path) = try temporaryJSONL()
         defer { unlink(path) }
         let writer = JSONLWriter(fd: fd, path: path)
@@ -54,7 +56,7 @@ extension Model {
         call.log.info("uploaded the training file as \(fileID)")
         let job = try FineTuningEndpoint.createJob(self, call, trainingFile: fileID,
                                                    baseModel: request.baseModel ?? config.model,
-                                                   suffix: request.suffix ?? config.fineTuneSuffix)
+                                                   suffix: suffix)
         let id = job["id"]?.string ?? ""
         shared.withLock { $0.currentJobID = id }
         call.log.info("fine-tuning job \(id) created (\(stats.examples) examples, ~\(stats.estimatedTokens) tokens)")
