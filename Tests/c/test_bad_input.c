@@ -153,7 +153,7 @@ static const struct row ROWS[] = {
     {F_TRAIN_EX, A_OUT, V_NULL, OM_EINVAL, "out_job_id is NULL"},
     {F_TRAIN_EX, 0, V_NULL, OM_OK, NULL}, {F_TRAIN_EX, 0, V_EMPTY, OM_OK, NULL},
     {F_TRAIN_EX, 0, V_BADUTF8, OM_EINVAL, "UTF-8"}, {F_TRAIN_EX, 1, V_BADUTF8, OM_EINVAL, "UTF-8"},
-    {F_TRAIN_EX, 1, V_BIG, OM_EAPI, "suffix"},
+    {F_TRAIN_EX, 1, V_BIG, OM_EINVAL, "suffix has 10485760 characters"},
     {F_DYNAMIC_TRAIN, A_OUT, V_NULL, OM_EINVAL, "out_job_id is NULL"},
     {F_CURRENT_JOB, A_OUT, V_NULL, OM_EINVAL, "out_job_id is NULL"},
     /* the job registry: a missing file (and folder) is created */
@@ -192,7 +192,7 @@ static const struct row ROWS[] = {
     {F_OPT_IMAGE_DETAIL, 0, V_BIG, OM_EINVAL, "image_detail"},
     {F_OPT_TOKEN_PARAM, 0, V_BADUTF8, OM_EINVAL, "UTF-8"}, {F_OPT_TOKEN_PARAM, 0, V_BIG, OM_EINVAL, "token_limit_param"},
     {F_OPT_DATA_DIR, 0, V_BADUTF8, OM_EINVAL, "UTF-8"}, {F_OPT_DATA_DIR, 0, V_MISSING, OM_OK, NULL},
-    {F_OPT_SUFFIX, 0, V_BADUTF8, OM_EINVAL, "UTF-8"},
+    {F_OPT_SUFFIX, 0, V_BADUTF8, OM_EINVAL, "UTF-8"}, {F_OPT_SUFFIX, 0, V_BIG, OM_EINVAL, "at most 64"},
     /* the dialogue file: a reply that cannot be saved is still kept in memory */
     {F_OPT_DIALOGUE_FILE, 0, V_BADUTF8, OM_EINVAL, "UTF-8"}, {F_OPT_DIALOGUE_FILE, 0, V_MISSING, OM_OK, NULL},
     {F_OPT_DIALOGUE_FILE, 0, V_WRONGTYPE, OM_EIO, "kept in memory"},

@@ -162,6 +162,44 @@ static void retries_and_idempotency(void) {
     om_free(m);
 }
 
+/* A host that forks after using the library (a pre-fork server, Python's
+ * multiprocessing): parent and child each send a POST as their next one, and
+ * the keys differ - a shared key would make the API answer the second with
+ * the first one's response. */
+static void idempotency_keys_differ_across_fork(void) {
+    const char *key = th_key("chatfork");
+    om_model *m = th_model(key);
+    char *reply = NULL;
+    CHECK_STATUS(om_ask(m, "before the fork", NULL, 1, &reply), OM_OK, m);
+    om_string_free(reply);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        om_model *c = th_model(key);
+        char *r = NULL;
+        om_status s = om_ask(c, "from the child", NULL, 1, &r);
+        om_string_free(r);
+        _exit(s == OM_OK ? 0 : 1);
+    }
+    CHECK(pid > 0, "fork failed");
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's om_ask failed");
+    CHECK_STATUS(om_ask(m, "from the parent", NULL, 1, &reply), OM_OK, m);
+    om_string_free(reply);
+    json_t *log = th_requests(key);
+    CHECK(json_array_size(log) == 3, "%zu requests", json_array_size(log));
+    const char *keys[3] = {0};
+    for (size_t i = 0; i < 3 && i < json_array_size(log); i++)
+        keys[i] = json_string_value(json_object_get(json_object_get(json_array_get(log, i), "headers"),
+                                                    "idempotency-key"));
+    CHECK(keys[1] && keys[2] && strcmp(keys[1], keys[2]) != 0, "parent and child sent the same Idempotency-Key %s",
+          keys[1] ? keys[1] : "(none)");
+    CHECK(keys[0] && keys[1] && strcmp(keys[0], keys[1]) != 0 && strcmp(keys[0], keys[2]) != 0, "a key repeated");
+    json_decref(log);
+    om_free(m);
+}
+
 static void rate_limit_wait(void) {
     const char *key = th_key("chat429");
     th_faults(key, "[{\"kind\":\"status\",\"status\":429,\"headers\":{\"retry-after-ms\":\"1200\"}}]");
@@ -545,6 +583,7 @@ int main(void) {
     RUN(stream_stopped_by_callback);
     RUN(stream_stall_idle_timeout);
     RUN(stream_cancel_from_thread);
+    RUN(idempotency_keys_differ_across_fork);
     RUN(sentiment);
     RUN(dialogue_survives_sigkill);
     return th_finish();

@@ -116,12 +116,15 @@ enum Sys {
 
     /// Writes 32 lowercase hex digits at `dst`, different for every call in
     /// this process (a counter through a bijective mixer) and, from a random
-    /// 128-bit seed drawn once, across processes. For idempotency keys, which
-    /// must be unique, not secret: no system call per key.
+    /// 128-bit seed, across processes. For idempotency keys, which must be
+    /// unique, not secret: no system call per key. A child made by fork()
+    /// draws a new seed at once (it would otherwise send the parent's next
+    /// keys, and the API would answer its POST with the parent's response).
     static func uniqueKey(into dst: UnsafeMutablePointer<UInt8>) {
+        _ = keySeeded
         let n = keyCounter.add(1, ordering: .relaxed).newValue
-        let hi = mix(keySeed.0 &+ n &* 0x9E37_79B9_7F4A_7C15)
-        let lo = mix(keySeed.1 ^ n)
+        let hi = mix(keySeed0.load(ordering: .relaxed) &+ n &* 0x9E37_79B9_7F4A_7C15)
+        let lo = mix(keySeed1.load(ordering: .relaxed) ^ n)
         let digits: StaticString = "0123456789abcdef"
         let d = digits.utf8Start
         for i in 0..<16 {
@@ -138,11 +141,22 @@ enum Sys {
         }
     }
 
-    private static let keySeed: (UInt64, UInt64) = {
-        var g = SystemRandomNumberGenerator()
-        return (g.next(), g.next())
-    }()
+    private static let keySeed0 = Atomic<UInt64>(0)
+    private static let keySeed1 = Atomic<UInt64>(0)
     private static let keyCounter = Atomic<UInt64>(0)
+
+    private static func drawKeySeed() {
+        var g = SystemRandomNumberGenerator()
+        keySeed0.store(g.next(), ordering: .relaxed)
+        keySeed1.store(g.next(), ordering: .relaxed)
+    }
+
+    /// The first seed, and a new one in every child of a fork().
+    private static let keySeeded: Bool = {
+        drawKeySeed()
+        pthread_atfork(nil, nil) { Sys.drawKeySeed() }
+        return true
+    }()
 
     /// SplitMix64's finalizer: a bijection of UInt64 that spreads every bit.
     static func mix(_ x: UInt64) -> UInt64 {
