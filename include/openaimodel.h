@@ -27,7 +27,8 @@
  *             thread while the handle lives. om_free() must not race with any
  *             other call on the same handle.
  *             The error state read by om_errmsg(), om_errcode(),
- *             om_errdetail(), om_last_request_id() and om_last_http_status()
+ *             om_errdetail(), om_last_request_id(), om_last_http_status()
+ *             and om_last_response()
  *             is kept per calling thread: it describes the last call this
  *             thread made on this handle and stays valid until this thread's
  *             next call on it, om_free(), or the thread's end (when it is
@@ -266,6 +267,18 @@ const char *om_last_request_id(const om_model *model);
 
 /* The HTTP status of that response, or 0 when there was none. */
 int om_last_http_status(const om_model *model);
+
+/* The body of the last successful response the calling thread's last call on
+ * `model` received, as the server sent it, for what the call's result leaves
+ * out: after om_ask() the whole chat completion (id, model, usage,
+ * finish_reason, system_fingerprint, ...); after om_ask_stream() the last
+ * JSON event of the stream (the library asks for usage with
+ * stream_options.include_usage, so from OpenAI that is the chunk with
+ * `usage`); after a call made of several
+ * requests (om_train: the upload, then the job) the last one. NULL when that
+ * call failed or sent no request. Owned by the handle, valid until this
+ * thread's next call on it. */
+const char *om_last_response(const om_model *model);
 
 /* Stops every call in flight on `model` promptly (transfers, retry waits,
  * job polling); those calls return OM_ECANCELLED. Calls made afterwards run

@@ -522,6 +522,7 @@ static void handle_free_functions(void) {
         CHECK(om_errdetail(h) == NULL, "om_errdetail");
         CHECK(om_last_request_id(h) == NULL, "om_last_request_id");
         CHECK(om_last_http_status(h) == 0, "om_last_http_status");
+        CHECK(om_last_response(h) == NULL, "om_last_response");
         CHECK_STATUS(om_cancel(h), OM_EINVAL, (om_model *)NULL);
         char *j = (char *)0x1;
         CHECK_STATUS(om_list_models(h, &j), OM_EINVAL, (om_model *)NULL);

@@ -46,6 +46,53 @@ static void ask_basic(void) {
     om_free(m);
 }
 
+/* om_last_response: the raw completion after om_ask (with what the reply
+ * text leaves out: usage, id, finish_reason), the last chunk (its usage)
+ * after om_ask_stream, NULL before any call and after a failed one. */
+static void last_response(void) {
+    const char *key = th_key("lastresponse");
+    om_options o = OM_OPTIONS_INIT;
+    o.no_dialogue_file = 1;
+    om_model *m = th_model_opts(key, &o);
+    CHECK(om_last_response(m) == NULL, "a response before any call");
+    CHECK(om_last_response(NULL) == NULL, "NULL handle");
+    char *reply = NULL;
+    CHECK_STATUS(om_ask(m, "count my tokens", NULL, 0, &reply), OM_OK, m);
+    json_error_t err;
+    const char *raw = om_last_response(m);
+    json_t *c = raw ? json_loads(raw, 0, &err) : NULL;
+    CHECK(c && strcmp(json_string_value(json_object_get(c, "object")), "chat.completion") == 0, "completion: %s",
+          raw ? raw : "(null)");
+    json_t *choice = json_array_get(json_object_get(c, "choices"), 0);
+    const char *content = json_string_value(json_object_get(json_object_get(choice, "message"), "content"));
+    CHECK(content && reply && strstr(content, reply), "content %s, reply %s", content ? content : "(null)",
+          reply ? reply : "(null)");
+    CHECK(json_string_value(json_object_get(choice, "finish_reason")) != NULL, "finish_reason");
+    CHECK(json_integer_value(json_object_get(json_object_get(c, "usage"), "total_tokens")) > 0, "usage");
+    CHECK(json_string_value(json_object_get(c, "id")) != NULL, "id");
+    CHECK(om_last_response(m) == raw, "a second read made another copy");
+    json_decref(c);
+    om_string_free(reply);
+
+    CHECK_STATUS(om_ask_stream(m, "stream it", NULL, 0, NULL, NULL, &reply), OM_OK, m);
+    raw = om_last_response(m);
+    c = raw ? json_loads(raw, 0, &err) : NULL;
+    CHECK(c && strcmp(json_string_value(json_object_get(c, "object")), "chat.completion.chunk") == 0, "chunk: %s",
+          raw ? raw : "(null)");
+    /* the library asks for usage (stream_options.include_usage): the last
+     * chunk carries it */
+    CHECK(json_integer_value(json_object_get(json_object_get(c, "usage"), "total_tokens")) > 0, "the last chunk: %s",
+          raw ? raw : "(null)");
+    json_decref(c);
+    om_string_free(reply);
+
+    th_faults(key, "[{\"kind\":\"status\",\"status\":400}]");
+    CHECK_STATUS(om_ask(m, "refused", NULL, 1, &reply), OM_EAPI, m);
+    CHECK(om_last_response(m) == NULL, "a response after a failed call");
+    CHECK(om_errdetail(m) != NULL, "the failure's body is in om_errdetail");
+    om_free(m);
+}
+
 static void system_instruction_precedence(void) {
     const char *key = th_key("system");
     om_options o = OM_OPTIONS_INIT;
@@ -567,6 +614,7 @@ static void dialogue_survives_sigkill(void) {
 int main(void) {
     curl_global_init(CURL_GLOBAL_ALL);
     RUN(ask_basic);
+    RUN(last_response);
     RUN(system_instruction_precedence);
     RUN(reply_trimmed_and_text_exact);
     RUN(bad_messages);

@@ -50,6 +50,7 @@ static void keep_state(om_model *m) {
     keep(om_errmsg(m));
     keep(om_errdetail(m));
     keep(om_last_request_id(m));
+    keep(om_last_response(m));
 }
 
 static om_model *handle(int to_stderr) {
@@ -162,6 +163,18 @@ static void exercise(om_model *m) {
     om_list_models(m, &out); keep_state(m);
     th_faults(KEY, "[{\"kind\":\"truncate\",\"times\":2}]");
     om_list_models(m, &out); keep_state(m);
+    /* a successful completion that carries the key (om_last_response) */
+    snprintf(faults, sizeof faults,
+             "[{\"kind\":\"status\",\"status\":200,\"body\":{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\","
+             "\"created\":1,\"model\":\"gpt-4o-mini\",\"system_fingerprint\":\"%s\",\"choices\":[{\"index\":0,"
+             "\"message\":{\"role\":\"assistant\",\"content\":\"fine\"},\"finish_reason\":\"stop\"}]}}]", KEY);
+    th_faults(KEY, faults);
+    om_string_free(out);
+    out = NULL;
+    CHECK(om_ask(m, "a success that echoes the key", NULL, 0, &out) == OM_OK && om_last_response(m) &&
+          strstr(om_last_response(m), "chatcmpl-1"), "no om_last_response after a successful om_ask: %s",
+          om_errmsg(m));
+    keep_state(m);
     om_string_free(out);
 }
 

@@ -198,3 +198,34 @@ def test_calls_of_every_kind_in_turn_on_one_connection(model, tenant):
     assert [b["messages"][-1]["content"] for b in bodies if b] == [
         f"{w} {i}" for i in range(3) for w in ("first", "second", "streamed", "third")]
     assert [bool(b and b.get("stream")) for b in bodies] == [False, False, False, False, True, False] * 3
+
+
+def test_last_response(model, tenant):
+    """The raw completion behind ask()'s text: usage, id, finish_reason; after
+    ask_stream() the stream's last event with its usage (its request ran on a
+    worker thread, handed to the reader); None after a failed call."""
+    assert model.last_response is None
+    reply = model.ask("count my tokens")
+    completion = model.last_response
+    assert completion["object"] == "chat.completion"
+    assert completion["choices"][0]["message"]["content"].strip() == reply
+    assert completion["choices"][0]["finish_reason"] == "stop"
+    assert completion["usage"]["total_tokens"] > 0
+    asked_id = model.last_request_id
+
+    assert "".join(model.ask_stream("stream and count")) == "You said: stream and count"
+    last = model.last_response
+    assert last["object"] == "chat.completion.chunk" and last["usage"]["total_tokens"] > 0
+    stream_req = chat_requests(tenant)[-1]
+    assert model.last_request_id == stream_req["request_id"] != asked_id
+    assert model.last_http_status == 200
+
+    model.ask("and again")               # this thread's own call is the last again
+    assert model.last_response["object"] == "chat.completion"
+    assert model.last_request_id == chat_requests(tenant)[-1]["request_id"]
+
+    tenant.faults([{"kind": "status", "status": 400}])
+    with pytest.raises(openaimodel.BadRequestError):
+        model.ask("refused", attempts=1)
+    assert model.last_response is None
+    assert model.last_http_status == 400

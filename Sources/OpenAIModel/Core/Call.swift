@@ -10,6 +10,10 @@ final class ThreadState: @unchecked Sendable {
     var detail: UnsafeMutablePointer<CChar>?
     var requestID: UnsafeMutablePointer<CChar>?
     var httpStatus: Int32 = 0
+    /// The body of the call's last successful response (om_last_response),
+    /// kept as received; its C string is made when first asked for.
+    var response: [UInt8]?
+    private var responseText: UnsafeMutablePointer<CChar>?
 
     /// Start of a call: no error, no response yet.
     func reset() {
@@ -18,6 +22,17 @@ final class ThreadState: @unchecked Sendable {
         replace(&detail, nil)
         replace(&requestID, nil)
         httpStatus = 0
+        response = nil
+        if let old = responseText { free(old); responseText = nil }
+    }
+
+    /// The last successful response's body as a C string (the key, should a
+    /// server echo it, scrubbed), or nil.
+    func responseCString(secret: String?) -> UnsafePointer<CChar>? {
+        if responseText == nil, let body = response {
+            replace(&responseText, Secrets.scrub(String(decoding: body, as: UTF8.self), secret))
+        }
+        return responseText.map { UnsafePointer($0) }
     }
 
     func replace(_ slot: inout UnsafeMutablePointer<CChar>?, _ value: String?) {
@@ -29,6 +44,7 @@ final class ThreadState: @unchecked Sendable {
         if let message { free(message) }
         if let detail { free(detail) }
         if let requestID { free(requestID) }
+        if let responseText { free(responseText) }
     }
 }
 

@@ -66,6 +66,7 @@ extension Model {
                 throw .network("the stream ended before the reply was complete (no [DONE]; request id \(response.requestID ?? "none"))")
             }
             text = String(decoding: stream.reply, as: UTF8.self)
+            call.state.response = stream.lastEvent
         } else {
             // A server that ignored "stream": the whole completion at once.
             text = try ChatEndpoint.replyText(response)

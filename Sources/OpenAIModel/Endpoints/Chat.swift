@@ -154,6 +154,8 @@ final class ChatStream {
     var done = false
     var finished = false
     var deltas = 0
+    /// The data of the last JSON event (om_last_response for a stream).
+    var lastEvent: [UInt8] = []
     let onDelta: (UnsafePointer<CChar>, Int) -> Bool  // false = stop
 
     init(onDelta: @escaping (UnsafePointer<CChar>, Int) -> Bool) { self.onDelta = onDelta }
@@ -163,6 +165,7 @@ final class ChatStream {
         reply.removeAll(keepingCapacity: true)
         done = false
         finished = false
+        lastEvent = []
     }
 
     func feed(_ bytes: UnsafeRawBufferPointer) throws(OMError) {
@@ -180,6 +183,7 @@ final class ChatStream {
             return
         }
         if ev.data.isEmpty { return }
+        lastEvent = ev.data
         if ev.event != "error", try handleScanned(ev.data) { return }
         let payload = try JSON.parse(ev.data, what: "a stream event")
         if ev.event == "error" || payload["error"] != nil {

@@ -37,6 +37,7 @@ enum Boundary {
     static func fail(_ e: OMError, _ call: Call, _ model: Model) -> om_status {
         let st = status(e)
         call.state.status = st
+        call.state.response = nil  // a failed call has no result to show
         let secret = model.config.apiKey
         call.state.replace(&call.state.message, Secrets.scrub(e.message, secret))
         if case .api(let info) = e {

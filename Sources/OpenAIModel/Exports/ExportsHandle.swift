@@ -69,6 +69,12 @@ public func om_last_request_id(_ model: OpaquePointer?) -> UnsafePointer<CChar>?
 }
 
 @c @implementation
+public func om_last_response(_ model: OpaquePointer?) -> UnsafePointer<CChar>? {
+    guard let m = Handles.lookup(model), let st = m.threadState() else { return nil }
+    return st.responseCString(secret: m.config.apiKey)
+}
+
+@c @implementation
 public func om_last_http_status(_ model: OpaquePointer?) -> Int32 {
     Handles.lookup(model)?.threadState()?.httpStatus ?? 0
 }

@@ -97,6 +97,9 @@ final class HTTPClient: @unchecked Sendable {
                 var rid: String { t.headers["x-request-id"].map { " (request id \($0))" } ?? "" }
                 if (200..<300).contains(t.status) {
                     call.log.info("\(request.label) -> \(t.status) in \(ms) ms\(rid)")
+                    // A streamed body went to the sink; its consumer records
+                    // what stands for it.
+                    if !t.sinkActive { call.state.response = t.body }
                     return HTTPResponse(status: t.status, headers: t.headers, body: t.body)
                 }
                 let info = APIErrorParser.parse(status: t.status, headers: t.headers, body: t.body, secret: config.apiKey)

@@ -168,6 +168,7 @@ _FUNCTIONS: List[Tuple[str, Any, List[Any]]] = [
     ("om_last_error", c_char_p, []),
     ("om_last_request_id", c_char_p, [_Handle]),
     ("om_last_http_status", c_int, [_Handle]),
+    ("om_last_response", c_char_p, [_Handle]),
     ("om_cancel", _Status, [_Handle]),
     # Models
     ("om_list_models", _Status, [_Handle, _Out]),
@@ -300,6 +301,7 @@ om_errdetail: Callable[..., Any]
 om_last_error: Callable[..., Any]
 om_last_request_id: Callable[..., Any]
 om_last_http_status: Callable[..., Any]
+om_last_response: Callable[..., Any]
 om_cancel: Callable[..., Any]
 om_list_models: Callable[..., Any]
 om_ask: Callable[..., Any]

@@ -135,13 +135,14 @@ class _LogSink:
 class _StreamState:
     """What ask_stream's worker and reader share besides the pieces."""
 
-    __slots__ = ("stop", "waiting", "last_wake", "outcome")
+    __slots__ = ("stop", "waiting", "last_wake", "outcome", "result")
 
     def __init__(self) -> None:
         self.stop = False           # the reader has left: stop the transfer
         self.waiting = False
         self.last_wake = 0.0
         self.outcome: Optional[Tuple[str, Any]] = None
+        self.result: Optional[Tuple[Optional[bytes], Optional[bytes], int]] = None  # the call's last_*
 
 
 def _guarded(errors: List[BaseException], fn: Callable[..., Any], *args: Any) -> int:
@@ -344,6 +345,7 @@ class OpenAIModel:
         handle = self._acquire()
         result: Optional[str] = None
         error: Optional[OpenAIModelError] = None
+        self._local.stream_result = None    # this thread's own call is now its last
         try:
             if out:
                 local = self._local
@@ -420,6 +422,7 @@ class OpenAIModel:
                         raise ModelClosedError("this OpenAIModel is closed")
                     self._inflight += 1
                 local.depth = 1
+                local.stream_result = None
                 try:
                     try:
                         pointer, ref, chars = local.reply
@@ -506,12 +509,28 @@ class OpenAIModel:
                 state.outcome = outcome
                 wake.notify()
 
+        def snapshot() -> None:
+            # The call ran on this worker thread: what the library keeps for
+            # its thread (request id, status, last response) is handed to the
+            # thread reading the stream.
+            try:
+                handle = self._acquire()
+            except ModelClosedError:
+                return
+            try:
+                state.result = (_lib.om_last_response(handle), _lib.om_last_request_id(handle),
+                                int(_lib.om_last_http_status(handle)))
+            finally:
+                self._release()
+
         def work() -> None:
             try:
                 self._call(_lib.om_ask_stream, message, system, attempts, callback, None,
                            callback_errors=errors)
+                snapshot()
                 finish(("done", None))
             except BaseException as e:
+                snapshot()
                 finish(("error", e))
 
         worker = threading.Thread(target=work, name="openaimodel-ask-stream", daemon=True)
@@ -539,6 +558,7 @@ class OpenAIModel:
                             look = min(look * 2, STREAM_IDLE_LOOK)
                         continue
                 # The worker has ended: every piece it delivered was taken.
+                self._local.stream_result = state.result
                 kind, value = outcome
                 if kind == "done":
                     return
@@ -703,21 +723,41 @@ class OpenAIModel:
         Calls made afterwards run normally. Safe from any thread."""
         self._call(_lib.om_cancel, out=False)
 
+    def _last(self, index: int, fn: Callable[..., Any]) -> Any:
+        """What the library keeps about this thread's last call, or, when that
+        was an ``ask_stream()`` read to its end (its request ran on a worker
+        thread), about that stream's call."""
+        snap = getattr(self._local, "stream_result", None)
+        if snap is not None:
+            self._check_open()
+            return snap[index]
+        handle = self._acquire()
+        try:
+            return fn(handle)
+        finally:
+            self._release()
+
     @property
     def last_request_id(self) -> Optional[str]:
         """The x-request-id of the last response this thread received, or None."""
-        handle = self._acquire()
-        try:
-            value = _lib.om_last_request_id(handle)
-        finally:
-            self._release()
+        value = self._last(1, _lib.om_last_request_id)
         return value.decode("utf-8", "replace") if value else None
 
     @property
     def last_http_status(self) -> int:
         """The HTTP status of the last response this thread received (0 if none)."""
-        handle = self._acquire()
-        try:
-            return int(_lib.om_last_http_status(handle))
-        finally:
-            self._release()
+        return int(self._last(2, _lib.om_last_http_status))
+
+    @property
+    def last_response(self) -> Optional[Dict[str, Any]]:
+        """The last successful response of this thread's last call, parsed, for
+        what the call's result leaves out: after ``ask()`` the whole chat
+        completion (``usage``, ``id``, ``choices[0].finish_reason``, ...), after
+        ``ask_stream()`` the stream's last event (its ``usage``), after
+        ``train()`` the job. None when that call failed or sent no request."""
+        value = self._last(0, _lib.om_last_response)
+        if not value:
+            return None
+        import json
+        parsed = json.loads(value.decode("utf-8", "replace"))
+        return parsed if isinstance(parsed, dict) else {"value": parsed}
