@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 /* The exact bodies libopenaimodel sends for these calls. */
 static const char CHAT_BODY[] =
     "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":"
@@ -38,12 +40,6 @@ static const char IMAGE_PREFIX[] =
     "\"data:image/png;base64,";
 static const char IMAGE_SUFFIX[] =
     "\",\"detail\":\"auto\"}}]}],\"temperature\":0,\"max_completion_tokens\":800}";
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The response body, kept like a client would keep it. */
 struct sink { char *data; size_t len, cap; };
@@ -300,46 +296,24 @@ static int image(const char *base, const char *path) {
     return 0;
 }
 
-struct worker { const char *url; long n; pthread_barrier_t *ready; };
-
 static void *work(void *arg) {
-    struct worker *w = arg;
+    struct bench_worker *w = arg;
+    const char *url = w->ctx;
     CURL *e = curl_easy_init();
     struct sink s = {0};
-    post_chat(e, w->url, &s); /* this thread's connection: not timed */
+    post_chat(e, url, &s); /* this thread's connection: not timed */
     pthread_barrier_wait(w->ready);
-    for (long i = 0; i < w->n; i++) post_chat(e, w->url, &s);
+    for (long i = 0; i < w->n; i++) post_chat(e, url, &s);
     curl_easy_cleanup(e);
     free(s.data);
     return NULL;
 }
 
-static double run_threads(const char *url, int t, long n) {
-    pthread_t tids[64];
-    struct worker ws[64];
-    pthread_barrier_t ready;
-    pthread_barrier_init(&ready, NULL, (unsigned)t + 1);
-    for (int i = 0; i < t; i++) {
-        ws[i] = (struct worker){url, n, &ready};
-        pthread_create(&tids[i], NULL, work, &ws[i]);
-    }
-    pthread_barrier_wait(&ready);
-    double t0 = now();
-    for (int i = 0; i < t; i++) pthread_join(tids[i], NULL);
-    double el = now() - t0;
-    pthread_barrier_destroy(&ready);
-    return el;
-}
-
 static int threads(const char *base, int t, long n) {
-    if (t < 1 || t > 64) return 2;
     char *url = url_for(base);
-    double one = run_threads(url, 1, n);
-    double many = run_threads(url, t, n);
-    printf("{\"one_seconds\": %.6f, \"one_count\": %ld, \"many_seconds\": %.6f, \"many_count\": %ld, "
-           "\"threads\": %d}\n", one, n, many, n * t, t);
+    int rc = bench_threads(url, t, n, work);
     free(url);
-    return 0;
+    return rc;
 }
 
 int main(int argc, char **argv) {

@@ -21,16 +21,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "openaimodel.h"
 
 #define MESSAGE "Say hello to the benchmark."
 #define IMAGE_PROMPT "Describe this image as JSON."
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(om_model *m, const char *what, om_status st) {
     fprintf(stderr, "om_bench: %s failed: %s (%s)\n", what, om_status_str(st),
@@ -132,51 +127,19 @@ static int train(const char *base, const char *csv) {
     return 0;
 }
 
-struct worker {
-    om_model *m;
-    long n;
-    pthread_barrier_t *ready;
-};
-
 static void *work(void *arg) {
-    struct worker *w = arg;
-    ask_once(w->m); /* this thread's connection: not timed */
+    struct bench_worker *w = arg;
+    ask_once(w->ctx); /* this thread's connection: not timed */
     pthread_barrier_wait(w->ready);
-    for (long i = 0; i < w->n; i++) ask_once(w->m);
+    for (long i = 0; i < w->n; i++) ask_once(w->ctx);
     return NULL;
 }
 
-/* N asks on T threads sharing `m`; returns the seconds from the moment all
- * threads are connected until the last one is done. */
-static double run_threads(om_model *m, int t, long n) {
-    pthread_t tids[64];
-    struct worker ws[64];
-    pthread_barrier_t ready;
-    pthread_barrier_init(&ready, NULL, (unsigned)t + 1);
-    for (int i = 0; i < t; i++) {
-        ws[i] = (struct worker){m, n, &ready};
-        if (pthread_create(&tids[i], NULL, work, &ws[i]) != 0) {
-            fprintf(stderr, "om_bench: pthread_create failed\n");
-            exit(1);
-        }
-    }
-    pthread_barrier_wait(&ready);
-    double t0 = now();
-    for (int i = 0; i < t; i++) pthread_join(tids[i], NULL);
-    double el = now() - t0;
-    pthread_barrier_destroy(&ready);
-    return el;
-}
-
 static int threads(const char *base, int t, long n) {
-    if (t < 1 || t > 64) { fprintf(stderr, "om_bench: 1..64 threads\n"); return 2; }
     om_model *m = make(base, NULL);
-    double one = run_threads(m, 1, n);
-    double many = run_threads(m, t, n);
-    printf("{\"one_seconds\": %.6f, \"one_count\": %ld, \"many_seconds\": %.6f, \"many_count\": %ld, "
-           "\"threads\": %d}\n", one, n, many, n * t, t);
+    int rc = bench_threads(m, t, n, work);
     om_free(m);
-    return 0;
+    return rc;
 }
 
 int main(int argc, char **argv) {

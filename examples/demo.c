@@ -7,7 +7,8 @@
  *    assistant." and the assistants file of the data folder
  * 2. print the server's models
  * 3. print the assistants defined in the assistants file
- * 4. ask "Hello, how are you?" and print the reply with its sentiment
+ * 4. ask "Hello, how are you?" and print the reply with its sentiment and
+ *    the tokens it cost (om_last_response)
  * 5. dynamic training: fine-tune on the dialogue so far. Fine-tuning needs at
  *    least 10 examples, so a few more short questions are asked first
  * 6. train from the CSV file of the data folder
@@ -181,6 +182,22 @@ static void show_assistants(om_model *model, const char *file) {
             json_string_value(json_object_get(a, "id")));
     }
     json_decref(list);
+}
+
+/* The tokens the last answer cost, from the completion om_last_response()
+ * keeps (om_ask returns only the text). A server may send no usage. */
+static void show_usage(om_model *model) {
+    const char *raw = om_last_response(model);
+    json_t *completion = raw ? json_loads(raw, 0, NULL) : NULL;
+    json_t *usage = json_object_get(completion, "usage");
+    if (json_is_object(usage))
+        say("tokens:    %" JSON_INTEGER_FORMAT " prompt + %" JSON_INTEGER_FORMAT " completion = %"
+            JSON_INTEGER_FORMAT, json_integer_value(json_object_get(usage, "prompt_tokens")),
+            json_integer_value(json_object_get(usage, "completion_tokens")),
+            json_integer_value(json_object_get(usage, "total_tokens")));
+    else
+        say("tokens:    (the server sent no usage)");
+    json_decref(completion);
 }
 
 /* Asks one question and prints it with the reply and the reply's sentiment. */
@@ -373,7 +390,7 @@ int main(int argc, char **argv) {
     show_assistants(model, assistants);                                   /* 3 */
 
     step("ask \"Hello, how are you?\"");                                  /* 4 */
-    ask(model, "Hello, how are you?");
+    if (ask(model, "Hello, how are you?")) show_usage(model);
 
     char *jobs[2] = {NULL, NULL};
     const char *what[2] = {"dynamic training on the demo's dialogue", "training from training.csv"};

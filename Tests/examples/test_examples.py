@@ -289,6 +289,7 @@ def test_demo_against_the_local_server(language, bin_dir, tenant, tmp_path):
     assert r.stdout.rstrip().endswith("demo: 8 steps, 0 failed, 0 skipped"), r.stdout
     assert r.stdout.count("you:       ") == 10 and HELLO_REPLY in r.stdout
     assert "sentiment: positive" in r.stdout
+    assert re.search(r"^ *tokens:    \d+ prompt \+ \d+ completion = \d+$", r.stdout, re.M), r.stdout
     assert "Support - Friendly customer support (asst_support_friendly)" in r.stdout
 
     # Its files went to a new folder in TMPDIR, not to the home folder.

@@ -127,7 +127,13 @@ def main() -> int:
             return True
 
         steps.start('ask "Hello, how are you?"')
-        ask("Hello, how are you?")
+        if ask("Hello, how are you?"):
+            usage = (model.last_response or {}).get("usage")   # what ask() leaves out
+            if isinstance(usage, dict):
+                say(f"tokens:    {usage.get('prompt_tokens')} prompt + {usage.get('completion_tokens')} completion"
+                    f" = {usage.get('total_tokens')}")
+            else:
+                say("tokens:    (the server sent no usage)")
 
         jobs = []
         if train:
