@@ -222,32 +222,12 @@ struct CSVReader: ~Copyable {
                     try continueSequence(p)
                     continue
                 }
-                var j = pos
-                let e = end
-                var b: UInt8 = 0
-                while e &- j >= 8, !CSVReader.stops(UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self),
-                                                    CSVReader.comma) {
-                    j &+= 8
-                }
-                while j < e {
-                    b = p[j]
-                    if b > CSVReader.comma && b < 0x80 {
-                        j &+= 1
-                    } else if b < 0x80 {
-                        if b == CSVReader.comma || b == CSVReader.lf || b == CSVReader.cr { break }
-                        j &+= 1
-                    } else {
-                        let l = CSVReader.sequenceLength(p, j, e)
-                        if l <= 0 { break }
-                        j &+= l
-                        contInLine &+= l &- 1
-                    }
-                }
+                let (j, b) = scanRun(p, from: pos, to: end, stop: CSVReader.comma)
                 if j > pos {
                     try append(p + pos, j - pos)
                     pos = j
                 }
-                if j == e { continue }
+                if j == end { continue }
                 if b == CSVReader.comma {
                     try endField()
                     pos += 1
@@ -277,32 +257,12 @@ struct CSVReader: ~Copyable {
                         continue
                     }
                 }
-                var j = pos
-                let e = end
-                var b: UInt8 = 0
-                while e &- j >= 8, !CSVReader.stops(UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self),
-                                                    CSVReader.quote) {
-                    j &+= 8
-                }
-                while j < e {
-                    b = p[j]
-                    if b > CSVReader.quote && b < 0x80 {
-                        j &+= 1
-                    } else if b < 0x80 {
-                        if b == CSVReader.quote || b == CSVReader.lf || b == CSVReader.cr { break }
-                        j &+= 1
-                    } else {
-                        let l = CSVReader.sequenceLength(p, j, e)
-                        if l <= 0 { break }
-                        j &+= l
-                        contInLine &+= l &- 1
-                    }
-                }
+                let (j, b) = scanRun(p, from: pos, to: end, stop: CSVReader.quote)
                 if j > pos {
                     try append(p + pos, j - pos)
                     pos = j
                 }
-                if j == e { continue }
+                if j == end { continue }
                 if b == CSVReader.quote {
                     pos += 1
                     state = .quoteInQuoted
@@ -350,6 +310,36 @@ struct CSVReader: ~Copyable {
     }
 
     /// End of input reached while parsing a record.
+    /// From `start`, the end of the run of bytes that go into the field as
+    /// they are - plain ASCII (eight bytes at a time) and complete UTF-8
+    /// sequences - and the byte it stopped at (0 at `end`): `stop`, a line
+    /// end, or the lead of a sequence the block cut short or that is
+    /// invalid (the caller decides which). Counts the continuation bytes.
+    @inline(__always)
+    private mutating func scanRun(_ p: UnsafeMutablePointer<UInt8>, from start: Int, to e: Int,
+                                  stop: UInt8) -> (Int, UInt8) {
+        var j = start
+        var b: UInt8 = 0
+        while e &- j >= 8, !CSVReader.stops(UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self), stop) {
+            j &+= 8
+        }
+        while j < e {
+            b = p[j]
+            if b > stop && b < 0x80 {
+                j &+= 1
+            } else if b < 0x80 {
+                if b == stop || b == CSVReader.lf || b == CSVReader.cr { break }
+                j &+= 1
+            } else {
+                let l = CSVReader.sequenceLength(p, j, e)
+                if l <= 0 { break }
+                j &+= l
+                contInLine &+= l &- 1
+            }
+        }
+        return (j, b)
+    }
+
     private mutating func atEnd() throws(OMError) -> Bool {
         if need > 0 {
             throw error(lineNo, leadColumn(), "invalid UTF-8 (a character is cut off at the end of the input)")
@@ -392,7 +382,7 @@ struct CSVReader: ~Copyable {
                 } else {
                     let e = errno
                     if e == EINTR { continue }
-                    throw .io("\(name): read failed: \(RegularFile.describe(e))")
+                    throw .io("\(name): read failed: \(Sys.errnoText(e))")
                 }
             }
             if end == 0 { return false }
