@@ -221,28 +221,9 @@ struct Base64FileStream {
             input = [UInt8](repeating: 0, count: Base64FileStream.chunkSize)
             output = [UInt8](repeating: 0, count: Base64FileStream.encodedChunkSize)
         }
-        var got = 0
-        let fd = self.fd
-        let base = offset
-        var failure: Int32 = 0
-        input.withUnsafeMutableBytes { buf in
-            guard let p = buf.baseAddress else { return }
-            while got < want {
-                let r = pread(fd, p + got, want - got, off_t(base + Int64(got)))
-                if r > 0 {
-                    got += r
-                } else if r == 0 {
-                    return
-                } else {
-                    let e = errno
-                    if e == EINTR { continue }
-                    failure = e
-                    return
-                }
-            }
-        }
+        let (got, failure) = RegularFile.pread(fd, into: &input, count: want, at: offset)
         if failure != 0 {
-            throw .io("\(name): read failed: \(RegularFile.describe(failure))")
+            throw .io("\(name): read failed: \(Sys.errnoText(failure))")
         }
         if got < want {
             throw .io(

@@ -182,13 +182,8 @@ enum RegularFile {
         case ELOOP:
             return .io("\(what) '\(path)': too many levels of symbolic links")
         default:
-            return .io("\(what) '\(path)': \(describe(e))")
+            return .io("\(what) '\(path)': \(Sys.errnoText(e))")
         }
-    }
-
-    static func describe(_ e: Int32) -> String {
-        if let s = strerror(e) { return String(cString: s) }
-        return "error \(e)"
     }
 
     /// Reads up to `buf.count` bytes at `offset` (retrying short reads and
@@ -196,13 +191,24 @@ enum RegularFile {
     static func readFully(
         _ fd: Int32, into buf: inout [UInt8], at offset: Int64, what: String, path: String
     ) throws(OMError) -> Int {
+        let (got, failure) = pread(fd, into: &buf, count: buf.count, at: offset)
+        if failure != 0 {
+            throw .io("\(what) '\(path)': read failed: \(Sys.errnoText(failure))")
+        }
+        return got
+    }
+
+    /// Reads up to `count` bytes at `offset` into the start of `buf`,
+    /// retrying short reads and EINTR: how many were read (fewer only at end
+    /// of file), and the errno of a failed read (else 0).
+    static func pread(_ fd: Int32, into buf: inout [UInt8], count: Int, at offset: Int64) -> (Int, Int32) {
         var got = 0
         var failure: Int32 = 0
         buf.withUnsafeMutableBytes { b in
             guard let p = b.baseAddress else { return }
-            let want = b.count
+            let want = min(count, b.count)
             while got < want {
-                let r = pread(fd, p + got, want - got, off_t(offset + Int64(got)))
+                let r = Glibc.pread(fd, p + got, want - got, off_t(offset + Int64(got)))
                 if r > 0 {
                     got += r
                 } else if r == 0 {
@@ -215,9 +221,6 @@ enum RegularFile {
                 }
             }
         }
-        if failure != 0 {
-            throw .io("\(what) '\(path)': read failed: \(describe(failure))")
-        }
-        return got
+        return (got, failure)
     }
 }
