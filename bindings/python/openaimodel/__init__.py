@@ -17,32 +17,8 @@ checkout's ``.build/release``. Failures raise the exceptions of
 from __future__ import annotations
 
 from . import _lib
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    Cancelled,
-    ConflictError,
-    InternalLibraryError,
-    InternalServerError,
-    InvalidArgumentError,
-    InvalidDataError,
-    LocalIOError,
-    ModelClosedError,
-    NoSuchFileError,
-    NotFoundError,
-    OpenAIError,
-    OpenAIModelError,
-    OutOfMemoryError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
-    UnsupportedError,
-)
+from . import errors as _errors
+from .errors import *  # noqa: F401,F403  (the exception classes; their names are errors.__all__)
 from .model import OpenAIModel, determine_sentiment
 
 TYPE_CHECKING = False
@@ -81,28 +57,5 @@ __all__ = [
     "library_version",
     "library_path",
     "__version__",
-    "OpenAIModelError",
-    "OpenAIError",
-    "APIError",
-    "APIStatusError",
-    "BadRequestError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "UnprocessableEntityError",
-    "RateLimitError",
-    "InternalServerError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "APIResponseValidationError",
-    "Cancelled",
-    "InvalidArgumentError",
-    "InvalidDataError",
-    "NoSuchFileError",
-    "LocalIOError",
-    "OutOfMemoryError",
-    "UnsupportedError",
-    "InternalLibraryError",
-    "ModelClosedError",
 ]
+__all__ += _errors.__all__
