@@ -549,20 +549,12 @@ static void handle_free_functions(void) {
 
 static void make_paths(void) {
     snprintf(g_png, sizeof g_png, "%s/pixel.png", g_dir);
-    static const unsigned char png[] = {
-        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
-        0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0x12, 0x16, 0xf1, 0x4d, 0x00,
-        0x00, 0x00, 0x10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x38, 0x21, 0x27, 0x07, 0x41, 0x0c, 0x70,
-        0x16, 0x00, 0x41, 0x00, 0x06, 0x19, 0x3c, 0x45, 0x41, 0x96, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
-        0x44, 0xae, 0x42, 0x60, 0x82};
-    FILE *f = fopen(g_png, "wb");
-    fwrite(png, 1, sizeof png, f);
-    fclose(f);
+    th_write_pixel_png(g_png);
     const char *csv = "prompt,completion\na,1\nb,2\nc,3\nd,4\ne,5\nf,6\ng,7\nh,8\ni,9\nj,10\n";
     snprintf(g_csvdir, sizeof g_csvdir, "%s/csvdir", g_dir);
     mkdir(g_csvdir, 0700);
     snprintf(g_csv, sizeof g_csv, "%s/csvdir/train.csv", g_dir);
-    f = fopen(g_csv, "w");
+    FILE *f = fopen(g_csv, "w");
     fputs(csv, f);
     fclose(f);
     snprintf(g_assistants, sizeof g_assistants, "%s/assistants.json", g_dir);
@@ -582,9 +574,7 @@ static void make_paths(void) {
     fputs("not a folder\n", f);
     fclose(f);
     snprintf(p_unreadable, sizeof p_unreadable, "%s/unreadable.png", g_open);
-    f = fopen(p_unreadable, "wb");
-    fwrite(png, 1, sizeof png, f);
-    fclose(f);
+    th_write_pixel_png(p_unreadable);
     chmod(p_unreadable, 0);
     snprintf(p_unreadable_dir, sizeof p_unreadable_dir, "%s/unreadable-dir", g_open);
     mkdir(p_unreadable_dir, 0);

@@ -19,3 +19,25 @@ def requests_to(tenant, path):
 
 def chat_requests(tenant):
     return requests_to(tenant, "/chat/completions")
+
+
+def stalled_call(model, tenant):
+    """Starts ``model.list_models`` on another thread against a server that
+    stalls it for 20 s, and gives it half a second to be under way. Returns
+    the thread and the list that receives what the call raises."""
+    import threading
+    import time
+
+    tenant.faults([{"kind": "stall", "seconds": 20, "path": "/v1/models"}])
+    caught = []
+
+    def call():
+        try:
+            model.list_models
+        except BaseException as e:
+            caught.append(e)
+
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.5)
+    return t, caught

@@ -9,7 +9,7 @@ import pytest
 
 import openaimodel
 from openaimodel import errors
-from omtest import FAST_RETRY, requests_to
+from omtest import FAST_RETRY, requests_to, stalled_call
 
 DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "o4-mini", "text-embedding-3-small"]
 
@@ -251,19 +251,8 @@ def test_request_id_and_status_are_per_thread(model, tenant):
 
 def test_cancel_from_another_thread(make_model, tenant):
     m = make_model(max_retries=0)
-    tenant.faults([{"kind": "stall", "seconds": 20, "path": "/v1/models"}])
-    caught = []
-
-    def call():
-        try:
-            m.list_models
-        except BaseException as e:
-            caught.append(e)
-
-    t = threading.Thread(target=call)
     started = time.monotonic()
-    t.start()
-    time.sleep(0.5)
+    t, caught = stalled_call(m, tenant)
     m.cancel()
     t.join(10)
     assert not t.is_alive()

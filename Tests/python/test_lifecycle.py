@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 import time
 import weakref
 
@@ -12,6 +11,7 @@ import pytest
 import openaimodel
 from openaimodel import _lib
 from openaimodel.model import OPTION_NAMES, _milliseconds
+from omtest import stalled_call
 
 
 def test_signature_like_the_original(server, tenant, tmp_path):
@@ -131,18 +131,7 @@ def test_many_handles(server, tenant, tmp_path):
 
 def test_close_cancels_calls_in_flight(make_model, tenant):
     m = make_model(max_retries=0)
-    tenant.faults([{"kind": "stall", "seconds": 20, "path": "/v1/models"}])
-    caught = []
-
-    def call():
-        try:
-            m.list_models
-        except BaseException as e:
-            caught.append(e)
-
-    t = threading.Thread(target=call)
-    t.start()
-    time.sleep(0.5)
+    t, caught = stalled_call(m, tenant)
     started = time.monotonic()
     m.close()
     assert time.monotonic() - started < 5
