@@ -27,8 +27,9 @@ extension Model {
     /// job; the job becomes current. Returns the job id.
     private func train(_ request: TrainRequest, _ call: Call,
                        fill: (TrainingBuilder) throws(OMError) -> Void) throws(OMError) -> String {
+        // The handle's fine_tune_suffix was checked by om_create.
+        try Config.checkFineTuneSuffix(request.suffix, what: "suffix")
         let suffix = request.suffix ?? config.fineTuneSuffix
-        try Config.checkFineTuneSuffix(suffix, what: request.suffix != nil ? "suffix" : "fine_tune_suffix")
         let (fd, path) = try temporaryJSONL()
         defer { unlink(path) }
         let writer = JSONLWriter(fd: fd, path: path)
